@@ -1,0 +1,38 @@
+# music2palette — `make demo` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch (the plain `torch` on PyPI is a multi-GB CUDA build).
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench train clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/m2p demo --output out/demo
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/timeline.py
+
+# Reproduces the shipped checkpoint from ../shared/data/emotion4q (see docs/MODEL_CARD.md).
+MANIFEST ?= ../shared/data/emotion4q/labels.csv
+train: install
+	$(BIN)/m2p train --manifest $(MANIFEST) --output m2p_core/checkpoints/m2p-v0.pt
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache

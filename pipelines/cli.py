@@ -1,0 +1,56 @@
+"""The ``m2p`` console script: one sub-command per pipeline."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+USAGE = """usage: m2p COMMAND [ARGS...]
+
+commands:
+  timeline INPUT... --output DIR   palette timelines (Parquet) for audio/video files
+  train --manifest CSV --output CKPT   train the model
+  demo [--output out/demo]         everything on generated demo media
+
+Run `m2p COMMAND --help` for a command's options. Unknown flags go to Beam's PipelineOptions.
+"""
+
+
+def _timeline(argv: list[str]) -> int:
+    from pipelines import timeline
+
+    summary = timeline.run(argv)
+    print(summary.text())
+    return 0
+
+
+def _train(argv: list[str]) -> int:
+    from pipelines import train
+
+    return train.main(argv)
+
+
+def _demo(argv: list[str]) -> int:
+    from pipelines import demo
+
+    return demo.main(argv)
+
+
+COMMANDS = {"timeline": _timeline, "train": _train, "demo": _demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"m2p: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return COMMANDS[command](rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

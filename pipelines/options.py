@@ -1,0 +1,59 @@
+"""Command-line options shared by the pipelines, and the runner choice.
+
+Unknown flags are handed to Beam's PipelineOptions. The default runner is Beam's in-process
+FnApiRunner (what DirectRunner runs portable pipelines on) instantiated directly, so no run ever
+tries to download the Prism runner binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from datetime import datetime, timezone
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+LOCAL_RUNNERS = {"directrunner", "fnapirunner", "direct"}
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--window", dest="window_s", type=float, default=10.0,
+                        help="analysis window in seconds (default 10)")
+    parser.add_argument("--hop", dest="hop_s", type=float, default=5.0,
+                        help="hop between window starts in seconds (default 5)")
+    parser.add_argument("--model", dest="model_path", default=None,
+                        help="checkpoint path/URI (default: the one shipped in the package)")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="maximum windows per inference batch (default 64)")
+    parser.add_argument("--min-batch-size", type=int, default=1)
+    parser.add_argument("--device", choices=["CPU", "GPU"], default="CPU",
+                        help="inference device for RunInference (GPU falls back to CPU)")
+    parser.add_argument("--runner", default="DirectRunner",
+                        help="Beam runner (default: the in-process DirectRunner engine)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local worker processes (DirectRunner multi-processing)")
+    parser.add_argument("--force", action="store_true",
+                        help="redo inputs whose outputs are already complete")
+
+
+def new_run_id() -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def make_pipeline(args: argparse.Namespace, beam_argv: list[str],
+                  test_pipeline: beam.Pipeline | None = None) -> beam.Pipeline:
+    """A Pipeline for ``args.runner``: in-process for local runs, else Beam's runner by name."""
+    if test_pipeline is not None:
+        return test_pipeline
+    if args.runner.lower() in LOCAL_RUNNERS:
+        options = PipelineOptions(beam_argv)
+        direct = options.view_as(DirectOptions)
+        direct.direct_num_workers = max(1, args.workers)
+        direct.direct_running_mode = "multi_processing" if args.workers > 1 else "in_memory"
+        return beam.Pipeline(runner=FnApiRunner(), options=options)
+    options = PipelineOptions([*beam_argv, f"--runner={args.runner}"])
+    options.view_as(StandardOptions).runner = args.runner
+    return beam.Pipeline(options=options)

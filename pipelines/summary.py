@@ -1,0 +1,59 @@
+"""The printed run summary, from Beam metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apache_beam.metrics.metric import MetricsFilter
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    output: str
+    inputs: int
+    media_written: int
+    media_skipped: int
+    windows: int
+    failures: int
+    audio_s: float
+    wall_s: float
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of audio processed per second of wall time."""
+        return self.audio_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    def text(self) -> str:
+        return (
+            f"run {self.run_id}: {self.inputs} inputs, {self.media_written} written, "
+            f"{self.media_skipped} skipped (already done), {self.failures} failures, "
+            f"{self.windows} windows, {self.audio_s:.1f} s of audio in {self.wall_s:.1f} s "
+            f"({self.realtime_factor:.0f}x realtime) -> {self.output}"
+        )
+
+
+def _counter(result, name: str) -> int:
+    try:
+        found = result.metrics().query(MetricsFilter().with_namespace("m2p").with_name(name))
+    except Exception:  # a runner without metrics support
+        return 0
+    total = 0
+    for c in found.get("counters", []):
+        value = c.committed if c.committed is not None else c.attempted
+        total += int(value or 0)
+    return total
+
+
+def summarise(result, run_id: str, output: str, wall_s: float) -> RunSummary:
+    return RunSummary(
+        run_id=run_id,
+        output=output,
+        inputs=_counter(result, "inputs"),
+        media_written=_counter(result, "media_written"),
+        media_skipped=_counter(result, "media_skipped"),
+        windows=_counter(result, "windows"),
+        failures=_counter(result, "failures"),
+        audio_s=_counter(result, "audio_ms") / 1000.0,
+        wall_s=wall_s,
+    )

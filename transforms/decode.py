@@ -1,0 +1,119 @@
+"""DecodeWindows: matched media -> keyed mono analysis windows (plus skip/done/failure outputs)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import apache_beam as beam
+import torch
+from apache_beam.metrics import Metrics
+
+from m2p_core.media import iter_audio
+from m2p_core.naming import output_stem
+from m2p_core.timeline import (
+    TimelineParams,
+    failure_row,
+    is_complete_for,
+    read_timeline_metadata,
+)
+from m2p_core.windows import iter_windows
+from transforms import fsio
+from transforms.match import MatchedMedia
+
+
+class WindowKey(NamedTuple):
+    source_uri: str
+    media_id: str
+    window_index: int
+    start_s: float
+    end_s: float
+    padded: bool
+
+
+class MediaDone(NamedTuple):
+    """Emitted once a media's audio decoded to the end: how many windows to expect."""
+
+    media_id: str
+    n_windows: int
+    duration_s: float
+
+
+def timeline_path(timelines_dir: str, source_uri: str) -> str:
+    return fsio.join(timelines_dir, output_stem(source_uri) + ".parquet")
+
+
+class _DecodeWindowsFn(beam.DoFn):
+    DONE = "done"
+    FAILURES = "failures"
+
+    def __init__(self, window_s: float, hop_s: float, sample_rate: int, timelines_dir: str,
+                 params: TimelineParams, run_id: str, force: bool) -> None:
+        self._window_s = window_s
+        self._hop_s = hop_s
+        self._sample_rate = sample_rate
+        self._timelines_dir = timelines_dir
+        self._params = params
+        self._run_id = run_id
+        self._force = force
+        self._skipped = Metrics.counter("m2p", "media_skipped")
+        self._windows = Metrics.counter("m2p", "windows")
+        self._audio_ms = Metrics.counter("m2p", "audio_ms")
+        self._inputs = Metrics.counter("m2p", "inputs")
+
+    def _already_done(self, uri: str, media_id: str) -> bool:
+        path = timeline_path(self._timelines_dir, uri)
+        if self._force or not fsio.FileSystems.exists(path):
+            return False
+        with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
+            return is_complete_for(read_timeline_metadata(f), media_id, self._params)
+
+    def process(self, media: MatchedMedia):
+        uri = media.source_uri
+        self._inputs.inc()
+        try:
+            media_id = fsio.sha256_of(uri)
+        except Exception as e:
+            yield beam.pvalue.TaggedOutput(self.FAILURES, failure_row(uri, "read", e, self._run_id))
+            return
+        if self._already_done(uri, media_id):
+            self._skipped.inc()
+            return
+        n_windows, end_s = 0, 0.0
+        try:
+            with fsio.local_copy(uri) as local:
+                windows = iter_windows(
+                    iter_audio(local, self._sample_rate), self._sample_rate, self._window_s,
+                    self._hop_s,
+                )
+                while True:
+                    try:
+                        w = next(windows)
+                    except StopIteration:
+                        break
+                    n_windows += 1
+                    end_s = max(end_s, w.end_s)
+                    key = WindowKey(uri, media_id, w.index, w.start_s, w.end_s, w.padded)
+                    yield key, torch.from_numpy(w.samples)
+        except Exception as e:  # typed MediaError for bad input; anything else is still one input
+            yield beam.pvalue.TaggedOutput(
+                self.FAILURES, failure_row(uri, "decode", e, self._run_id, media_id)
+            )
+            return
+        self._windows.inc(n_windows)
+        self._audio_ms.inc(int(round(end_s * 1000)))
+        yield beam.pvalue.TaggedOutput(self.DONE, (uri, MediaDone(media_id, n_windows, end_s)))
+
+
+class DecodeWindows(beam.PTransform):
+    """Outputs: main = (WindowKey, waveform tensor), ``.done`` = (uri, MediaDone), ``.failures``."""
+
+    def __init__(self, window_s: float, hop_s: float, sample_rate: int, timelines_dir: str,
+                 params: TimelineParams, run_id: str, force: bool = False) -> None:
+        super().__init__()
+        self._fn = _DecodeWindowsFn(window_s, hop_s, sample_rate, timelines_dir, params, run_id,
+                                    force)
+
+    def expand(self, media):
+        return media | beam.ParDo(self._fn).with_outputs(
+            _DecodeWindowsFn.DONE, _DecodeWindowsFn.FAILURES, main="windows"
+        )

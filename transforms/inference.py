@@ -1,0 +1,43 @@
+"""The RunInference model handler for the Music2Palette checkpoint."""
+
+from __future__ import annotations
+
+import torch
+from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
+
+from m2p_core.checkpoint import load_checkpoint
+from m2p_core.model import Music2Palette
+from transforms import fsio
+
+
+class Music2PaletteModelHandler(PytorchModelHandlerTensor):
+    """PytorchModelHandlerTensor that loads our checkpoint format (sha256-verified,
+    ``weights_only=True``) from any Beam filesystem. Batching, model sharing and device
+    placement stay Beam's."""
+
+    def __init__(
+        self,
+        model_path: str,
+        device: str = "CPU",
+        min_batch_size: int | None = None,
+        max_batch_size: int | None = 64,
+        large_model: bool = False,
+    ) -> None:
+        super().__init__(
+            state_dict_path=model_path,
+            model_class=Music2Palette,
+            device=device,
+            min_batch_size=min_batch_size,
+            max_batch_size=max_batch_size,
+            large_model=large_model,
+        )
+        self._model_path = model_path
+
+    def load_model(self) -> torch.nn.Module:
+        if fsio.is_local(self._model_path):
+            loaded = load_checkpoint(self._model_path, device=self._device)
+        else:
+            loaded = load_checkpoint(
+                self._model_path, device=self._device, data=fsio.read_bytes(self._model_path)
+            )
+        return loaded.model

@@ -1,0 +1,78 @@
+"""MatchMedia: input paths, folders and globs -> matched files (never their bytes)."""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import NamedTuple
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystems import FileSystems
+
+from m2p_core.timeline import failure_row
+
+
+class MatchedMedia(NamedTuple):
+    source_uri: str  # the matched file's path/URI
+    size_bytes: int
+
+
+def as_match_pattern(user_input: str) -> str:
+    """Turn what a user typed into a Beam match pattern.
+
+    Existing local files and folders are escaped (so ``song [live].mp3`` is not a glob); a folder
+    matches recursively. Remote URIs ending in ``/`` match recursively; anything else is a pattern.
+    """
+    if FileSystems.get_scheme(user_input) is None:  # local path
+        if os.path.isdir(user_input):
+            return os.path.join(glob.escape(os.path.abspath(user_input)), "**")
+        if os.path.isfile(user_input):
+            return glob.escape(os.path.abspath(user_input))
+        return os.path.abspath(user_input) if not glob.has_magic(user_input) else user_input
+    return user_input + "**" if user_input.endswith("/") else user_input
+
+
+class _UnmatchedInputs(beam.DoFn):
+    """A failures row for each input that matches no file."""
+
+    def __init__(self, run_id: str) -> None:
+        self._run_id = run_id
+
+    def process(self, item: tuple[str, str]):
+        user_input, pattern = item
+        try:
+            found = FileSystems.match([pattern], limits=[1])[0].metadata_list
+        except Exception as e:  # a broken pattern or unreachable filesystem
+            yield failure_row(user_input, "match", e, self._run_id)
+            return
+        if not found:
+            yield failure_row(user_input, "match", "FileNotFoundError: no file matches this input",
+                              self._run_id)
+
+
+class MatchMedia(beam.PTransform):
+    """Match user inputs with Beam ``fileio``; outputs ``.media`` and ``.failures``."""
+
+    def __init__(self, inputs: list[str], run_id: str) -> None:
+        super().__init__()
+        self._inputs = list(inputs)
+        self._run_id = run_id
+
+    def expand(self, pbegin):
+        inputs = pbegin | "Inputs" >> beam.Create([(i, as_match_pattern(i)) for i in self._inputs])
+        media = (
+            inputs
+            | "Patterns" >> beam.Map(lambda item: item[1])
+            | "MatchAll" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
+            | "PathSize" >> beam.Map(lambda m: (m.path, int(m.size_in_bytes)))
+            | "Dedup" >> beam.Distinct()  # overlapping inputs name a file once; spreads work
+            | "ToMedia" >> beam.MapTuple(MatchedMedia)
+        )
+        failures = inputs | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id))
+        return MatchOutputs(media, failures)
+
+
+class MatchOutputs(NamedTuple):
+    media: beam.PCollection
+    failures: beam.PCollection
