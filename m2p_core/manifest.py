@@ -17,7 +17,6 @@ from pathlib import Path
 from m2p_core.russell import QUADRANT_SIGNS, quadrant_of
 
 
-
 class ManifestError(ValueError):
     pass
 
@@ -52,8 +51,10 @@ def read_manifest(manifest_path: str | os.PathLike) -> list[ManifestRow]:
                 if q not in QUADRANT_SIGNS:
                     raise ManifestError(f"{manifest_path} row {i + 2}: bad quadrant {q!r}")
                 v, a = (float(s) for s in QUADRANT_SIGNS[q])
-            else:
+            elif {"valence", "arousal"} <= cols:
                 v, a = float(r["valence"]), float(r["arousal"])
+            else:
+                raise ManifestError(f"{manifest_path} row {i + 2}: empty quadrant")
             p = Path(r["path"])
             path = str(p if p.is_absolute() else base / p)
             w = r.get("weight") or r.get("quadrant_tag_ratio") or "1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+|\.{2,}")  # runs of dots too: no ".." anywhere
 
 
 def output_stem(source_uri: str, max_len: int = 48) -> str:

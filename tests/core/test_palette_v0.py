@@ -105,20 +105,21 @@ def _base_hues(q: str) -> np.ndarray:
 def test_q1_happy_is_yellowish():
     h = _base_hues("Q1")
     assert 50.0 <= _circ_mean_deg(h) <= 110.0
-    assert ((h >= 50.0) & (h <= 110.0)).mean() >= 0.9
+    # individual songs: the tonal angle rotates the hue by up to ±25°; allow 10° beyond the band
+    assert ((h >= 40.0) & (h <= 120.0)).all()
 
 
 def test_q2_angry_is_reddish():
     h = _base_hues("Q2")
     m = _circ_mean_deg(h)
     assert m <= 60.0 or m > 340.0
-    assert ((h <= 60.0) | (h > 340.0)).mean() >= 0.9
+    assert ((h <= 70.0) | (h > 330.0)).all()
 
 
 def test_q3_sad_is_bluish_and_darker_than_q1():
     h = _base_hues("Q3")
     assert 200.0 <= _circ_mean_deg(h) <= 290.0
-    assert ((h >= 200.0) & (h <= 290.0)).mean() >= 0.9
+    assert ((h >= 190.0) & (h <= 300.0)).all()
     l_q1 = _at(*QUADRANT_VA["Q1"])[0][..., 0].mean()
     l_q3 = _at(*QUADRANT_VA["Q3"])[0][..., 0].mean()
     assert l_q3 < l_q1
