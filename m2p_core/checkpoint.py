@@ -126,7 +126,8 @@ def load_checkpoint(
     expected = _expected_digest(path) if data is None else None
     if expected is not None and expected != digest:
         raise CheckpointError(
-            f"checkpoint {path} fails its sha256 check (expected {expected[:12]}…, got {digest[:12]}…)"
+            f"checkpoint {path} fails its sha256 check "
+            f"(expected {expected[:12]}…, got {digest[:12]}…)"
         )
     try:
         payload = torch.load(io.BytesIO(raw), map_location=device, weights_only=True)

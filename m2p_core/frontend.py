@@ -72,7 +72,9 @@ class LogMelFrontEnd(nn.Module):
         self.register_buffer(
             "chroma_fb", torch.tensor(chroma.T, dtype=torch.float32), persistent=False
         )
-        self.register_buffer("freq_frac", torch.tensor(freqs, dtype=torch.float32), persistent=False)
+        self.register_buffer(
+            "freq_frac", torch.tensor(freqs, dtype=torch.float32), persistent=False
+        )
         self.register_buffer("key_templates", _key_templates(), persistent=False)
         self.register_buffer(
             "fifths_cs",

@@ -15,7 +15,8 @@ Song-specific variation (so that different songs of one mood get different palet
 * the tonal centre's angle on the circle of fifths rotates the hue by up to ±25°;
 * key clarity narrows the hue spread (clear tonality -> analogous palette; ambiguous or noisy ->
   wider spread), onset density widens it further;
-* brightness shifts lightness, and the accent colour sits opposite the base hue, offset by the tonal angle.
+* brightness shifts lightness, and the accent colour sits opposite the base hue, offset by the
+  tonal angle.
 
 Output colours are CIELAB D65 and may fall slightly outside sRGB; rows are gamut-mapped on write.
 """

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timezone
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import numpy as np
 import pyarrow as pa

@@ -58,7 +58,8 @@ def read_bytes(uri: str) -> bytes:
 
 @contextlib.contextmanager
 def local_copy(uri: str) -> Iterator[str]:
-    """A local path for ``uri``: the path itself, or a temp copy of a remote object (removed after)."""
+    """A local path for ``uri``: the path itself, or a temp copy of a remote object (removed
+    afterwards)."""
     if is_local(uri):
         yield uri
         return
