@@ -36,7 +36,20 @@ def _demo(argv: list[str]) -> int:
     return demo.main(argv)
 
 
-COMMANDS = {"timeline": _timeline, "train": _train, "demo": _demo}
+def _recolor(argv: list[str]) -> int:
+    from pipelines import recolor
+
+    return recolor.main(argv)
+
+
+def _recolor_image(argv: list[str]) -> int:
+    from pipelines import recolor
+
+    return recolor.main_images(argv)
+
+
+COMMANDS = {"timeline": _timeline, "train": _train, "demo": _demo, "recolor": _recolor,
+            "recolor-image": _recolor_image}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,93 @@
+"""Bake a palette transfer into LUTs: a YUV-native LUT for video, an RGB 3D LUT for images.
+
+The transfer (:class:`m2p_core.transfer.PaletteTransfer`) is evaluated once per LUT on a grid,
+never per pixel. For video the grid is in the video's own Y'CbCr code values
+(:mod:`m2p_core.lut_apply`); the conversions use the video's matrix and range
+(:class:`m2p_core.yuv.YuvSpec`), so strength 0 is an exact identity for any encoding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from m2p_core.colour_space import lab_to_srgb01, srgb01_to_lab
+from m2p_core.lut_apply import NC, NY, YuvLut, cell_centres
+from m2p_core.transfer import PaletteTransfer
+from m2p_core.yuv import YuvSpec
+
+#: the chroma table is baked on a grid half as fine in Cb/Cr and upsampled (the transfer is smooth)
+_BAKE_STEP = 2
+
+
+def _lab_of_codes(spec: YuvSpec, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rgb = np.clip(spec.to_srgb01(codes), 0.0, 1.0)
+    return rgb, srgb01_to_lab(rgb)
+
+
+def _codes_of_lab(spec: YuvSpec, lab: np.ndarray) -> np.ndarray:
+    return spec.from_srgb01(np.clip(lab_to_srgb01(lab), 0.0, 1.0))
+
+
+def bake_yuv_lut(transfer: PaletteTransfer, spec: YuvSpec) -> YuvLut:
+    """The transfer as a :class:`YuvLut` for video encoded per ``spec``."""
+    if transfer.params.strength == 0.0:
+        return YuvLut.identity()
+    # luma curve: along the neutral axis (Chang's luminance transfer is 1-D)
+    mid = 128.0
+    codes = np.stack([np.arange(256.0), np.full(256, mid), np.full(256, mid)], axis=1)
+    _, lab = _lab_of_codes(spec, codes)
+    lab_out = lab.copy()
+    s = transfer.params.strength
+    lab_out[:, 0] = lab[:, 0] + s * (transfer.luminance(lab[:, 0]) - lab[:, 0])
+    dy = _codes_of_lab(spec, lab_out)[:, 0] - _codes_of_lab(spec, lab)[:, 0]
+    y_curve = np.clip(np.rint(np.arange(256) + dy), 0, 255).astype(np.uint8)
+    y_curve = np.maximum.accumulate(y_curve)  # monotonic, whatever the rounding
+
+    # chroma deltas on a coarse (Y, Cb, Cr) grid of cell centres
+    yc, cc = cell_centres()
+    cc_coarse = np.concatenate([cc[::_BAKE_STEP], cc[-1:]])
+    grid = np.stack(np.meshgrid(yc, cc_coarse, cc_coarse, indexing="ij"), axis=-1)
+    _, lab = _lab_of_codes(spec, grid)
+    out = transfer.apply(lab)
+    delta = _codes_of_lab(spec, out)[..., 1:] - _codes_of_lab(spec, lab)[..., 1:]
+    # upsample Cb/Cr linearly to the table's resolution
+    pos = np.interp(cc, cc_coarse, np.arange(len(cc_coarse)))
+    i0 = np.minimum(np.floor(pos).astype(int), len(cc_coarse) - 2)
+    f = (pos - i0)[None, :, None, None]
+    delta = delta[:, i0] * (1 - f) + delta[:, i0 + 1] * f
+    f = (pos - i0)[None, None, :, None]
+    delta = delta[:, :, i0] * (1 - f) + delta[:, :, i0 + 1] * f
+    table = np.clip(np.rint(delta), -255, 255).astype(np.int16).transpose(1, 2, 0, 3)
+    table = np.ascontiguousarray(table)  # luma cells innermost: neighbours share a cache line
+    assert table.shape == (NC, NC, NY, 2)
+    return YuvLut(y_curve, table)
+
+
+def bake_rgb_lut(transfer: PaletteTransfer, size: int = 33) -> np.ndarray:
+    """The transfer as an sRGB 3D LUT (size, size, size, 3) float32 in [0, 1], indexed [r, g, b]
+    (the layout of .cube files, red fastest when flattened in Fortran order)."""
+    axis = np.linspace(0.0, 1.0, size)
+    rgb = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1)
+    if transfer.params.strength == 0.0:
+        return rgb.astype(np.float32)
+    out = lab_to_srgb01(transfer.apply(srgb01_to_lab(rgb)))
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def apply_rgb_lut(image: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """Trilinear lookup of an (H, W, 3) uint8 sRGB image in ``lut`` -> uint8 image.
+
+    Vectorised numpy; meant for still images (video uses :mod:`m2p_core.lut_apply`)."""
+    n = lut.shape[0] - 1
+    x = image.reshape(-1, 3).astype(np.float32) * (n / 255.0)
+    i0 = np.minimum(x.astype(np.int32), n - 1)
+    f = x - i0
+    out = np.zeros_like(x)
+    for dr in (0, 1):
+        wr = f[:, 0] if dr else 1 - f[:, 0]
+        for dg in (0, 1):
+            wg = f[:, 1] if dg else 1 - f[:, 1]
+            for db in (0, 1):
+                wb = f[:, 2] if db else 1 - f[:, 2]
+                out += (wr * wg * wb)[:, None] * lut[i0[:, 0] + dr, i0[:, 1] + dg, i0[:, 2] + db]
+    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8).reshape(image.shape)

@@ -1,0 +1,228 @@
+"""Streamed video transcoding with PyAV: decode -> (per-frame callback) -> H.264 encode.
+
+One pass over the input's packets: video frames are decoded (codec threads on), handed to a
+callback that returns the frame to encode, and encoded with libx264 (yuv420p, CRF/preset); the
+audio stream is copied packet for packet when MP4 can carry its codec (else re-encoded to AAC).
+Kept from the input: presentation timestamps (so variable frame rates survive), the time base,
+the display rotation, the colour matrix/range/primaries/transfer tags. Odd frame sizes are
+cropped by one row/column (4:2:0 H.264 needs even sizes). Memory is flat in the duration: a
+frame at a time, plus the encoder's own lookahead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from m2p_core.media import MediaError, UndecodableMediaError
+from m2p_core.yuv import YuvSpec
+
+#: audio codecs MP4 carries as they are
+_MP4_AUDIO = {"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
+
+
+class NoVideoStreamError(MediaError):
+    """The container has no video stream."""
+
+
+@dataclass(frozen=True)
+class EncodeParams:
+    crf: int = 20
+    preset: str = "veryfast"
+    codec: str = "libx264"
+
+    def options(self) -> dict[str, str]:
+        if self.codec == "libx264":
+            return {"crf": str(self.crf), "preset": self.preset}
+        return {}
+
+
+@dataclass
+class TranscodeStats:
+    frames: int = 0
+    width: int = 0
+    height: int = 0
+    rotation: int = 0
+    spec: YuvSpec | None = None
+    audio: str = "none"  # "copy", "aac" or "none"
+    extra: dict = field(default_factory=dict)
+
+
+def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, ...]:
+    """Zero-copy (height, width) uint8 views of a planar 8-bit frame's planes."""
+    return tuple(
+        np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+        for p in frame.planes
+    )
+
+
+def even_size(width: int, height: int) -> tuple[int, int]:
+    return width - (width % 2), height - (height % 2)
+
+
+def as_yuv420(frame: av.VideoFrame) -> av.VideoFrame:
+    """The frame in an 8-bit 4:2:0 planar format (yuv420p or full-range yuvj420p)."""
+    if frame.format.name in ("yuv420p", "yuvj420p"):
+        return frame
+    return frame.reformat(format="yuv420p")
+
+
+FrameFn = Callable[[av.VideoFrame, float], av.VideoFrame]
+
+
+def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
+    if frame.pts is not None and frame.time_base is not None:
+        return float(frame.pts * frame.time_base)
+    return index / float(rate or 25)
+
+
+def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
+              process: FrameFn | None = None, params: EncodeParams = EncodeParams(),
+              on_start: Callable[[TranscodeStats], None] | None = None) -> TranscodeStats:
+    """Transcode ``in_path`` to an MP4 at ``out_path``; ``process(frame, t_seconds)`` returns the
+    frame to encode (``None``: encode the decoded frame as it is — the plain transcode).
+    ``on_start`` is called once with the stream facts (size, colour spec) before frame 0."""
+    try:
+        ic = av.open(os.fspath(in_path))
+    except Exception as e:
+        raise UndecodableMediaError(f"cannot open {in_path}: {e}") from e
+    stats = TranscodeStats()
+    try:
+        if not ic.streams.video:
+            raise NoVideoStreamError(f"{in_path}: no video stream")
+        ivs = ic.streams.video[0]
+        ivs.thread_type = "AUTO"
+        ias = ic.streams.audio[0] if ic.streams.audio else None
+        rate = ivs.average_rate or ivs.guessed_rate or Fraction(25)
+        with av.open(os.fspath(out_path), "w", format="mp4") as oc:
+            oas, resampler, aenc = None, None, None
+            if ias is not None:
+                if ias.codec_context.name in _MP4_AUDIO:
+                    oas = oc.add_stream_from_template(ias)
+                    stats.audio = "copy"
+                else:
+                    oas = oc.add_stream("aac", rate=ias.codec_context.sample_rate or 48000)
+                    resampler = av.AudioResampler(format="fltp", layout="stereo",
+                                                  rate=oas.codec_context.sample_rate)
+                    aenc = oas
+                    stats.audio = "aac"
+            ovs = None
+            pending_audio: list[av.Packet] = []
+            index = 0
+            streams = [ivs] + ([ias] if ias is not None else [])
+            for packet in ic.demux(*streams):
+                if packet.stream.type == "audio":
+                    if packet.dts is None:
+                        continue
+                    if ovs is None:  # the header waits for the video stream's setup
+                        pending_audio.append(packet)
+                        continue
+                    _mux_audio(oc, packet, oas, resampler, aenc)
+                    continue
+                for frame in _decode(packet):
+                    frame = as_yuv420(frame)
+                    if ovs is None:
+                        ovs = _open_video_stream(oc, ivs, frame, rate, params, stats)
+                        if on_start is not None:
+                            on_start(stats)
+                        for p in pending_audio:
+                            _mux_audio(oc, p, oas, resampler, aenc)
+                        pending_audio.clear()
+                    t = _frame_time(frame, index, rate)
+                    out = frame if process is None else process(frame, t)
+                    if out.pts is None:
+                        out.pts, out.time_base = frame.pts, frame.time_base
+                    if out.pts is None:
+                        out.pts, out.time_base = index, 1 / rate
+                    oc.mux(ovs.encode(out))
+                    index += 1
+            if ovs is None:
+                raise UndecodableMediaError(f"{in_path}: no decodable video frame")
+            oc.mux(ovs.encode(None))
+            if aenc is not None:
+                if resampler is not None:
+                    for f in resampler.resample(None):
+                        oc.mux(aenc.encode(f))
+                oc.mux(aenc.encode(None))
+            stats.frames = index
+    finally:
+        ic.close()
+    return stats
+
+
+def _decode(packet: av.Packet) -> list[av.VideoFrame]:
+    try:
+        return packet.decode()
+    except av.error.InvalidDataError:  # one corrupt packet: skip it, keep going
+        return []
+
+
+def _mux_audio(oc, packet, oas, resampler, aenc) -> None:
+    if aenc is None:
+        packet.stream = oas
+        oc.mux(packet)
+        return
+    try:
+        frames = packet.decode()
+    except av.error.InvalidDataError:
+        return
+    for f in frames:
+        for r in resampler.resample(f):
+            oc.mux(aenc.encode(r))
+
+
+def _open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: EncodeParams,
+                       stats: TranscodeStats):
+    width, height = even_size(frame.width, frame.height)
+    spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height, frame.format.name)
+    ovs = oc.add_stream(params.codec, rate=rate)
+    ovs.width, ovs.height = width, height
+    ovs.pix_fmt = "yuv420p"
+    ovs.options = params.options()
+    ovs.codec_context.time_base = ivs.time_base or Fraction(1, 90000)
+    ovs.codec_context.color_range = spec.av_color_range
+    ovs.codec_context.colorspace = spec.av_colorspace
+    for tag in ("color_primaries", "color_trc"):
+        value = getattr(frame, tag, None)
+        if value:
+            setattr(ovs.codec_context, tag, value)
+    rotation = int(round(frame.rotation or 0)) % 360
+    if rotation:
+        ovs.set_display_rotation(rotation)
+    stats.width, stats.height, stats.rotation, stats.spec = width, height, rotation, spec
+    return ovs
+
+
+def probe_video(path: str | os.PathLike) -> dict:
+    """Facts about a video file's first video stream (for tests and reports)."""
+    with av.open(os.fspath(path)) as c:
+        if not c.streams.video:
+            raise NoVideoStreamError(f"{path}: no video stream")
+        vs = c.streams.video[0]
+        frame = next(c.decode(vs))
+        return {
+            "width": frame.width, "height": frame.height, "rotation": int(frame.rotation or 0),
+            "codec": vs.codec_context.name, "pix_fmt": frame.format.name,
+            "color_range": frame.color_range, "colorspace": frame.colorspace,
+            "rate": vs.average_rate, "time_base": vs.time_base,
+            "audio_codec": c.streams.audio[0].codec_context.name if c.streams.audio else None,
+            "frames": vs.frames,
+        }
+
+
+def iter_yuv_frames(path: str | os.PathLike):
+    """Decoded frames as (t_seconds, (Y, U, V) copies of 4:2:0 planes, spec) — for tests/metrics."""
+    with av.open(os.fspath(path)) as c:
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        for i, frame in enumerate(c.decode(vs)):
+            frame = as_yuv420(frame)
+            spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height,
+                                   frame.format.name)
+            t = _frame_time(frame, i, vs.average_rate)
+            yield t, tuple(p.copy() for p in plane_views(frame)), spec

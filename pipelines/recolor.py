@@ -1,0 +1,145 @@
+"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes (DESIGN §5).
+
+    videos --Match--> RecolorVideo --> DIR/media/<name>.mp4
+    music  --Match--> Window --> Infer --> Rows --> WriteTimelines --(side input)--^
+Palette source: each video's own soundtrack, or ``--music`` (one track for all videos). The
+timeline half is the timeline pipeline's (same Parquet, same incremental rules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+
+from m2p_core.recolor_video import RecolorParams
+from pipelines.options import add_common_arguments, make_pipeline
+from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.timeline import TimelineOptions, resolve_options
+from transforms import fsio
+from transforms.decode import DecodeWindows
+from transforms.inference import Music2PaletteModelHandler
+from transforms.match import MatchMedia
+from transforms.recolor import RecolorImages, RecolorVideo
+from transforms.rows import ToTimelineRows
+from transforms.write import WriteFailures, WriteTimelines
+
+
+@dataclass(frozen=True)
+class RecolorSummary:
+    timeline: RunSummary
+    recolored: int
+    skipped: int
+    frames: int
+
+    @property
+    def failures(self) -> int:
+        return self.timeline.failures
+
+    def text(self) -> str:
+        return (f"{self.timeline.text()}\nrecolor: {self.recolored} written, {self.skipped} "
+                f"skipped (already done), {self.frames} frames -> "
+                f"{fsio.join(self.timeline.output, 'media')}")
+
+
+def add_recolor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
+    parser.add_argument("--strength", type=float, default=RecolorParams.strength,
+                        help="0 = unchanged (exact), 1 = full transfer (default %(default)s)")
+    parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
+                        help="let skin tones follow the palette too")
+    add_common_arguments(parser)
+
+
+def parse_args(argv: list[str] | None, images: bool = False
+               ) -> tuple[argparse.Namespace, list[str]]:
+    prog = "m2p recolor-image" if images else "m2p recolor"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
+    parser.add_argument("inputs", nargs="+",
+                        help="images" if images else "videos: files, folders or glob patterns")
+    music_help = "audio whose palettes drive the colours"
+    if not images:
+        music_help += " (default: each video's own soundtrack)"
+    parser.add_argument("--music", required=images, default=None, help=music_help)
+    add_recolor_arguments(parser)
+    if not images:
+        parser.add_argument("--crf", type=int, default=RecolorParams.crf,
+                            help="libx264 CRF (default %(default)s)")
+        parser.add_argument("--preset", default=RecolorParams.preset,
+                            help="libx264 preset (default %(default)s)")
+    return parser.parse_known_args(argv)
+
+
+def _matched_uri(user_input: str) -> str:
+    """The URI MatchMedia gives a single named file (timelines are keyed by it)."""
+    return os.path.abspath(user_input) if fsio.is_local(user_input) else user_input
+
+
+def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music: str | None,
+          videos: list[str], images: bool = False) -> None:
+    handler = Music2PaletteModelHandler(
+        opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
+        max_batch_size=opts.batch_size,
+    )
+    media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
+    audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
+    windows = audio.media | "Window" >> DecodeWindows(
+        opts.window_s, opts.hop_s, opts.sample_rate, opts.timelines_dir, opts.params,
+        opts.run_id, opts.force,
+    )
+    predictions = windows.windows | "Infer" >> RunInference(KeyedModelHandler(handler))
+    rows = predictions | "Rows" >> ToTimelineRows()
+    written = (rows, windows.done) | "Write" >> WriteTimelines(
+        opts.timelines_dir, opts.params, opts.run_id
+    )
+    step = RecolorImages if images else RecolorVideo
+    recolored = media.media | "Recolor" >> step(
+        written.written, fsio.join(opts.output, "media"), opts.timelines_dir, params,
+        opts.model_version, opts.run_id, opts.force,
+        _matched_uri(music) if music else None,
+    )
+    failures = [media.failures, windows.failures, written.failures, recolored.failures]
+    if music:
+        failures.append(audio.failures)
+    tuple(failures) | "Failures" >> WriteFailures(opts.failures_dir, opts.run_id)
+
+
+def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None,
+        images: bool = False) -> RecolorSummary:
+    args, beam_argv = parse_args(argv, images)
+    if not 0.0 <= args.strength <= 1.0:
+        raise SystemExit("--strength must be in [0, 1]")
+    opts = resolve_options(args)
+    params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
+                           crf=getattr(args, "crf", RecolorParams.crf),
+                           preset=getattr(args, "preset", RecolorParams.preset))
+    for sub in ("timelines", "failures", "media"):
+        fsio.makedirs(fsio.join(opts.output, sub))
+    t0 = time.perf_counter()
+    p = make_pipeline(args, beam_argv, test_pipeline)
+    build(p, opts, params, args.music, list(args.inputs), images)
+    result = p.run()
+    result.wait_until_finish()
+    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
+    return RecolorSummary(timeline, _counter(result, "recolored"),
+                          _counter(result, "recolor_skipped"), _counter(result, "frames"))
+
+
+def run_images(argv: list[str] | None = None,
+               test_pipeline: beam.Pipeline | None = None) -> RecolorSummary:
+    """``m2p recolor-image IMAGE... --music AUDIO --output DIR``."""
+    return run(argv, test_pipeline, images=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(run(argv).text())
+    return 0
+
+
+def main_images(argv: list[str] | None = None) -> int:
+    print(run_images(argv).text())
+    return 0

@@ -1,0 +1,209 @@
+"""RecolorVideo / RecolorImages: matched media + palette timelines -> recoloured media files.
+
+Only paths, ids and palette rows pass through Beam; each video streams decode -> LUT -> encode
+inside one DoFn call (:func:`m2p_core.recolor_video.recolor_video`). The timelines are read from
+``timelines/`` once the timeline stage has written them (its written URIs arrive as a side
+input, which orders the two stages). Outputs are written atomically next to a JSON sidecar
+recording what made them (content sha256, palette source, model version, parameters), so a
+rerun skips finished media; ``force`` redoes them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+from apache_beam.metrics import Metrics
+
+from m2p_core.naming import output_stem
+from m2p_core.palette_track import TargetTrack
+from m2p_core.recolor_image import image_format_of, recolor_image_bytes, summary_palette
+from m2p_core.recolor_video import RecolorParams, recolor_video
+from m2p_core.timeline import failure_row
+from transforms import fsio
+from transforms.decode import timeline_path
+from transforms.match import MatchedMedia
+
+
+def read_timeline_rows(timelines_dir: str, source_uri: str) -> list[dict]:
+    """A media's timeline rows from ``timelines/`` (empty if it has none)."""
+    path = timeline_path(timelines_dir, source_uri)
+    if not fsio.FileSystems.exists(path):
+        return []
+    with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
+        return pq.read_table(f).to_pylist()
+
+
+def video_output_path(media_dir: str, source_uri: str) -> str:
+    return fsio.join(media_dir, output_stem(source_uri) + ".mp4")
+
+
+def image_output_path(media_dir: str, source_uri: str) -> str:
+    ext = os.path.splitext(source_uri)[1].lower()
+    return fsio.join(media_dir, output_stem(source_uri) + ext)
+
+
+def sidecar_path(output_uri: str) -> str:
+    return output_uri + ".json"
+
+
+def publish_file(local: str, uri: str) -> None:
+    """Move a finished local file to ``uri`` atomically (hidden temp name, then rename)."""
+    parent, name = uri.rsplit("/", 1)
+    if fsio.is_local(uri):
+        os.replace(local, uri)
+        return
+    tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
+    with open(local, "rb") as src, fsio.FileSystems.create(tmp) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    if fsio.FileSystems.exists(uri):
+        fsio.FileSystems.delete([uri])
+    fsio.FileSystems.rename([tmp], [uri])
+
+
+def _is_done(output_uri: str, record: dict) -> bool:
+    side = sidecar_path(output_uri)
+    if not (fsio.FileSystems.exists(output_uri) and fsio.FileSystems.exists(side)):
+        return False
+    try:
+        return json.loads(fsio.read_bytes(side).decode()) == record
+    except Exception:
+        return False
+
+
+class _RecolorFn(beam.DoFn):
+    FAILURES = "failures"
+
+    def __init__(self, media_dir: str, timelines_dir: str, params: RecolorParams,
+                 model_version: str, run_id: str, force: bool, music_uri: str | None) -> None:
+        self._media_dir = media_dir
+        self._timelines_dir = timelines_dir
+        self._params = params
+        self._model_version = model_version
+        self._run_id = run_id
+        self._force = force
+        self._music_uri = music_uri
+        self._written = Metrics.counter("m2p", "recolored")
+        self._skipped = Metrics.counter("m2p", "recolor_skipped")
+        self._frames = Metrics.counter("m2p", "frames")
+
+    def setup(self) -> None:
+        fsio.makedirs(self._media_dir)
+
+    def _rows(self, uri: str) -> tuple[str, list[dict]]:
+        palette_uri = self._music_uri or uri
+        return palette_uri, read_timeline_rows(self._timelines_dir, palette_uri)
+
+    def _record(self, media_id: str, palette_uri: str, rows: list[dict]) -> dict:
+        return {"media_id": media_id, "palette_source": palette_uri,
+                "palette_media_id": rows[0]["media_id"], "model_version": self._model_version,
+                **self._params.to_dict()}
+
+    def process(self, media: MatchedMedia, written=()):
+        uri = media.source_uri
+        try:
+            media_id = fsio.sha256_of(uri)
+        except Exception as e:
+            yield beam.pvalue.TaggedOutput(self.FAILURES,
+                                           failure_row(uri, "read", e, self._run_id))
+            return
+        palette_uri, rows = self._rows(uri)
+        if not rows:
+            why = (f"no palette timeline for the --music track {palette_uri}" if self._music_uri
+                   else "no palette timeline (no audio stream?): pass --music AUDIO")
+            yield beam.pvalue.TaggedOutput(
+                self.FAILURES, failure_row(uri, "recolor", why, self._run_id, media_id))
+            return
+        out_uri = self._output_path(uri)
+        record = self._record(media_id, palette_uri, rows)
+        if not self._force and _is_done(out_uri, record):
+            self._skipped.inc()
+            return
+        try:
+            self._recolor(uri, out_uri, rows)
+            fsio.atomic_write_bytes(sidecar_path(out_uri), json.dumps(record).encode())
+        except Exception as e:
+            yield beam.pvalue.TaggedOutput(
+                self.FAILURES, failure_row(uri, self._stage_of(e), e, self._run_id, media_id))
+            return
+        self._written.inc()
+        yield out_uri
+
+    # --- per media kind ---
+    def _output_path(self, uri: str) -> str:
+        return video_output_path(self._media_dir, uri)
+
+    @staticmethod
+    def _stage_of(error: Exception) -> str:
+        from m2p_core.media import MediaError
+
+        return "recolor" if isinstance(error, MediaError) else "encode"
+
+    def _recolor(self, uri: str, out_uri: str, rows: list[dict]) -> None:
+        track = TargetTrack.from_rows(rows)
+        with fsio.local_copy(uri) as local, _local_output(out_uri, ".mp4") as tmp:
+            stats = recolor_video(local, tmp, track, self._params)
+            publish_file(tmp, out_uri)
+        self._frames.inc(stats.frames)
+
+
+class _RecolorImageFn(_RecolorFn):
+    def _output_path(self, uri: str) -> str:
+        return image_output_path(self._media_dir, uri)
+
+    @staticmethod
+    def _stage_of(error: Exception) -> str:
+        return "recolor"
+
+    def _recolor(self, uri: str, out_uri: str, rows: list[dict]) -> None:
+        image_format_of(uri)  # unsupported types fail before any work
+        data = recolor_image_bytes(fsio.read_bytes(uri), uri, summary_palette(rows),
+                                   self._params.transfer())
+        fsio.atomic_write_bytes(out_uri, data)
+
+
+@contextlib.contextmanager
+def _local_output(out_uri: str, suffix: str):
+    """A hidden temp path beside a local output (same filesystem), else in the temp folder."""
+    if fsio.is_local(out_uri):
+        parent, name = os.path.split(out_uri)
+        path = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}{suffix}")
+    else:
+        fd, path = tempfile.mkstemp(prefix="m2p-out-", suffix=suffix)
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+class RecolorVideo(beam.PTransform):
+    """Matched videos -> ``media/<stem>.mp4``; waits for ``written`` (the timeline stage's
+    written URIs). Outputs: main = written output URIs, ``.failures``."""
+
+    _FN = _RecolorFn
+
+    def __init__(self, written: beam.PCollection, media_dir: str, timelines_dir: str,
+                 params: RecolorParams, model_version: str, run_id: str, force: bool = False,
+                 music_uri: str | None = None) -> None:
+        super().__init__()
+        self._written = written
+        self._fn = self._FN(media_dir, timelines_dir, params, model_version, run_id, force,
+                            music_uri)
+
+    def expand(self, media):
+        return media | beam.ParDo(self._fn, written=beam.pvalue.AsList(self._written)
+                                  ).with_outputs(_RecolorFn.FAILURES, main="written")
+
+
+class RecolorImages(RecolorVideo):
+    """Matched images -> ``media/<stem>.<ext>`` toward the music's overall palette."""
+
+    _FN = _RecolorImageFn
