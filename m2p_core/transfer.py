@@ -13,7 +13,7 @@ CIELAB moves as follows:
    Chang's normalised radial-basis weights w_i(x) (Gaussian kernel, σ = mean distance between
    palette colours, interpolating: w_i(S_j) = δ_ij; negative weights clamped). Black and white are
    extra palette entries that never move (as in Chang et al.), so neutrals at the ends stay put.
-4. Skin tones (hue ≈ 50°, moderate chroma) keep most of their hue by default.
+4. Skin tones (hue ≈ 60°, moderate chroma) keep most of their hue by default.
 5. Strength blends between the identity (0, exact) and the full transfer (1).
 6. Gamut: the move from x is shortened along its own direction until the result is in sRGB
    (Chang's per-colour gamut handling, done on the final move), so colours never clip to a
@@ -79,13 +79,13 @@ def luminance_knots(src_l: np.ndarray, tgt_l: np.ndarray, params: TransferParams
 
 
 def skin_membership(lab: np.ndarray) -> np.ndarray:
-    """Soft [0, 1] membership of the skin-tone region of CIELAB (hue ≈ 25–75°, chroma
+    """Soft [0, 1] membership of the skin-tone region of CIELAB (hue ≈ 30–90°, chroma
     ≈ 8–50, L* ≈ 20–95), covering light to dark complexions."""
     lab = np.asarray(lab, dtype=np.float64)
     a, b = lab[..., 1], lab[..., 2]
     hue = np.degrees(np.arctan2(b, a))
     chroma = np.hypot(a, b)
-    m_h = np.exp(-0.5 * ((hue - 50.0) / 16.0) ** 2)
+    m_h = np.exp(-0.5 * ((hue - 60.0) / 18.0) ** 2)
     m_c = np.clip((chroma - 6.0) / 6.0, 0, 1) * np.clip((60.0 - chroma) / 12.0, 0, 1)
     m_l = np.clip((lab[..., 0] - 15.0) / 10.0, 0, 1) * np.clip((98.0 - lab[..., 0]) / 6.0, 0, 1)
     return m_h * m_c * m_l

@@ -49,13 +49,17 @@ class YuvSpec:
 
     def to_srgb01(self, codes: np.ndarray) -> np.ndarray:
         """(..., 3) Y'CbCr code values (0..255 floats) -> R'G'B' in [0, 1] (unclipped)."""
-        return colour.YCbCr_to_RGB(np.asarray(codes, dtype=np.float64) / 255.0,
+        # in_int: code values (offsets 16/128 or 0/128 applied by colour-science; floats fine)
+        return colour.YCbCr_to_RGB(np.asarray(codes, dtype=np.float64),
                                    K=colour.WEIGHTS_YCBCR[self.matrix], in_bits=8,
-                                   in_legal=not self.full_range, in_int=False)
+                                   in_legal=not self.full_range, in_int=True)
 
     def from_srgb01(self, rgb01: np.ndarray) -> np.ndarray:
         """(..., 3) non-linear R'G'B' -> Y'CbCr code values (0..255 floats, unrounded)."""
         out = colour.RGB_to_YCbCr(np.asarray(rgb01, dtype=np.float64),
                                   K=colour.WEIGHTS_YCBCR[self.matrix], out_bits=8,
                                   out_legal=not self.full_range, out_int=False)
-        return out * 255.0
+        out = out * 255.0  # legal range: code / 255; full range: Cb/Cr centred on 0
+        if self.full_range:
+            out[..., 1:] += 128.0
+        return out

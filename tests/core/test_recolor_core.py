@@ -1,0 +1,154 @@
+"""Palette transfer, LUT baking/application, palette extraction, shots, target tracks."""
+
+import numpy as np
+import pytest
+
+from m2p_core.colour_space import hex_to_lab, in_srgb_gamut, lab_to_srgb01
+from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
+from m2p_core.lut_apply import YuvLut, apply_yuv420_copy, blend
+from m2p_core.metrics import palette_reduction, ssim
+from m2p_core.palette_extract import ShotDetector, weighted_kmeans
+from m2p_core.palette_track import TargetTrack, paired_distance
+from m2p_core.transfer import PaletteTransfer, TransferParams, luminance_knots, skin_membership
+from m2p_core.yuv import YuvSpec
+
+SRC = hex_to_lab(["#203040", "#3c6e3c", "#6496c8", "#c8b496", "#f0f0e6"])
+TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
+SKIN = hex_to_lab(["#e0ac8c", "#8d5524", "#c68642", "#f1c27d"])
+
+
+def planes(seed=0, h=48, w=64):
+    rng = np.random.default_rng(seed)
+    return (rng.integers(16, 236, (h, w), dtype=np.uint8),
+            rng.integers(16, 241, (h // 2, w // 2), dtype=np.uint8),
+            rng.integers(16, 241, (h // 2, w // 2), dtype=np.uint8))
+
+
+def test_transfer_maps_palette_to_target_and_keeps_gamut():
+    t = PaletteTransfer(SRC, TGT, TransferParams(luminance=1.0, protect_skin=False,
+                                                 min_slope=0.01, max_slope=100))
+    out = t.apply(t.source)
+    in_gamut = in_srgb_gamut(out)
+    np.testing.assert_allclose(out[in_gamut, 1:], t.target[in_gamut, 1:], atol=1.0)
+    rng = np.random.default_rng(1)
+    lab = np.stack([rng.uniform(5, 95, 500), rng.uniform(-40, 40, 500),
+                    rng.uniform(-40, 40, 500)], axis=1)
+    lab = lab[in_srgb_gamut(lab)]
+    assert in_srgb_gamut(t.apply(lab), tol=1e-3).all()
+
+
+def test_luminance_curve_is_monotonic_with_bounded_slope():
+    p = TransferParams()
+    xs, ys = luminance_knots(np.array([10, 10.5, 50, 80, 99.8]), np.array([60, 5, 20, 30, 40]), p)
+    assert xs[0] == ys[0] == 0 and xs[-1] == ys[-1] == 100
+    slopes = np.diff(ys) / np.diff(xs)
+    assert (slopes > 0).all() and slopes.min() >= p.min_slope * 0.8
+    assert slopes.max() <= p.max_slope * 1.25
+
+
+def test_strength_zero_and_skin_protection():
+    assert np.array_equal(PaletteTransfer(SRC, TGT, TransferParams(strength=0)).apply(SKIN), SKIN)
+    assert skin_membership(SKIN).min() > 0.3
+    assert skin_membership(hex_to_lab(["#3050c0", "#20a040", "#808080"])).max() < 0.05
+    on = PaletteTransfer(SRC, TGT, TransferParams()).apply(SKIN)
+    off = PaletteTransfer(SRC, TGT, TransferParams(protect_skin=False)).apply(SKIN)
+    hue = lambda lab: np.degrees(np.arctan2(lab[:, 2], lab[:, 1]))  # noqa: E731
+    assert np.abs(hue(on) - hue(SKIN)).mean() < np.abs(hue(off) - hue(SKIN)).mean()
+
+
+@pytest.mark.parametrize("spec", [YuvSpec("ITU-R BT.709", False), YuvSpec("ITU-R BT.601", True)])
+def test_yuv_lut_identity_is_exact_and_transfer_follows_rgb(spec):
+    y, u, v = planes()
+    for lut in (YuvLut.identity(), bake_yuv_lut(
+            PaletteTransfer(SRC, TGT, TransferParams(strength=0.0)), spec)):
+        out = apply_yuv420_copy(y, u, v, lut)
+        for a, b in zip(out, (y, u, v), strict=True):
+            np.testing.assert_array_equal(a, b)
+    # a uniform patch goes where the exact transfer sends its colour (within a few codes)
+    t = PaletteTransfer(SRC, TGT, TransferParams(strength=1.0))
+    lut = bake_yuv_lut(t, spec)
+    rgb = np.array([0.39, 0.59, 0.78])  # a sky blue
+    code = spec.from_srgb01(rgb)
+    yy = np.full((8, 8), round(code[0]), np.uint8)
+    uu = np.full((4, 4), round(code[1]), np.uint8)
+    vv = np.full((4, 4), round(code[2]), np.uint8)
+    oy, ou, ov = apply_yuv420_copy(yy, uu, vv, lut)
+    from m2p_core.colour_space import srgb01_to_lab
+
+    want = spec.from_srgb01(np.clip(lab_to_srgb01(t.apply(srgb01_to_lab(
+        np.clip(spec.to_srgb01(np.array([yy[0, 0], uu[0, 0], vv[0, 0]], float)), 0, 1)))), 0, 1))
+    assert abs(int(ou[0, 0]) - want[1]) <= 6 and abs(int(ov[0, 0]) - want[2]) <= 6
+    assert abs(int(oy[0, 0]) - want[0]) <= 6  # luma follows the 1-D curve of L*
+
+
+def test_odd_planes_are_cropped_and_blend_is_continuous():
+    y, u, v = planes(h=49, w=67)
+    out = apply_yuv420_copy(y, u[:, :33], v[:, :33], YuvLut.identity())
+    assert out[0].shape == (48, 66) and out[1].shape == (24, 33)
+    a = YuvLut.identity()
+    b = bake_yuv_lut(PaletteTransfer(SRC, TGT), YuvSpec())
+    assert blend(a, b, 0.0) is a and blend(a, b, 1.0) is b
+    mid = blend(a, b, 0.5)
+    assert np.abs(mid.chroma_delta - b.chroma_delta / 2).max() <= 1
+
+
+def test_rgb_lut_for_images():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    ident = bake_rgb_lut(PaletteTransfer(SRC, TGT, TransferParams(strength=0.0)))
+    assert np.abs(apply_rgb_lut(img, ident).astype(int) - img).max() <= 1
+    moved = apply_rgb_lut(img, bake_rgb_lut(PaletteTransfer(SRC, TGT)))
+    assert moved.shape == img.shape and np.abs(moved.astype(int) - img).mean() > 3
+
+
+def test_weighted_kmeans_finds_clusters_and_weights():
+    rng = np.random.default_rng(0)
+    centres = np.array([[20, 0, 0], [50, 40, 20], [80, -20, 30]], float)
+    lab = np.concatenate([c + rng.normal(0, 1, (n, 3)) for c, n in zip(centres, (600, 300, 100),
+                                                                         strict=True)])
+    pal, w = weighted_kmeans(lab, 3)
+    order = np.argsort(pal[:, 0])
+    np.testing.assert_allclose(pal[order], centres, atol=1.5)
+    np.testing.assert_allclose(w[order], [0.6, 0.3, 0.1], atol=0.02)
+    pal, w = weighted_kmeans(np.tile([[50.0, 0, 0]], (10, 1)), 5)  # fewer colours than k
+    assert pal.shape == (5, 3) and abs(w.sum() - 1) < 1e-9
+
+
+def test_shot_detector_finds_cuts_not_motion():
+    det = ShotDetector()
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, (20, 30, 3), dtype=np.uint8)
+    b = 255 - a
+    cuts = []
+    for i in range(30):
+        base = a if i < 15 else b
+        frame = np.clip(base.astype(int) + rng.integers(-3, 4, base.shape) + i % 3, 0, 255)
+        cuts.append(det.update(frame.astype(np.uint8)))
+    assert [i for i, c in enumerate(cuts) if c] == [15]
+
+
+def test_target_track_sections_and_smoothness():
+    rows = []
+    for i in range(8):  # windows 0-3 one mood with jitter, 4-7 another
+        base = TGT if i < 4 else SRC
+        jitter = np.random.default_rng(i).normal(0, 1.0, base.shape)
+        rows.append({"window_index": i, "start_s": 5.0 * i, "end_s": 5.0 * i + 10,
+                     "palette_lab": (base + jitter).tolist()})
+    track = TargetTrack.from_rows(rows)
+    assert len(track.sections) == 2
+    assert paired_distance(track.at(6.0), TGT) < 2 and paired_distance(track.at(45), SRC) < 2
+    ts = np.arange(0, 50, 0.05)
+    pals = np.array([track.at(t) for t in ts])
+    steps = np.abs(np.diff(pals, axis=0)).max(axis=(1, 2))
+    # continuous: never a jump at window edges (the steepest 0.05 s of a 3-s smoothstep)
+    assert steps.max() < 0.03 * np.abs(np.sort(TGT, 0) - np.sort(SRC, 0)).max()
+    assert paired_distance(track.at(22.5 - 1.0), track.at(22.5 + 1.0)) > 5  # but it does move
+
+
+def test_metrics():
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 100, (32, 32))
+    assert ssim(img, img) == pytest.approx(1.0)
+    assert ssim(img, rng.uniform(0, 100, (32, 32))) < 0.2
+    assert palette_reduction(SRC, TGT, TGT) == pytest.approx(1.0)
+    assert palette_reduction(SRC, SRC, TGT) == pytest.approx(0.0)

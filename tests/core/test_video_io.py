@@ -1,0 +1,82 @@
+"""Streamed transcode: sizes, rotation, variable frame rate, audio, colour tags, errors."""
+
+import av
+import numpy as np
+import pytest
+from media_factory import music
+from recolor_media import frames_video, natural_frames
+
+from m2p_core.colour_space import hex_to_lab
+from m2p_core.media import MediaError
+from m2p_core.palette_track import TargetTrack
+from m2p_core.recolor_video import RecolorParams, recolor_video
+from m2p_core.synth import PRESETS, synthesize_music
+from m2p_core.video_io import probe_video, transcode
+
+TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
+FAST = RecolorParams(strength=1.0, preset="ultrafast")
+
+
+def pts_of(path):
+    with av.open(str(path)) as c:
+        vs = c.streams.video[0]
+        return [float(f.pts * f.time_base) for f in c.decode(vs)]
+
+
+def test_odd_size_is_cropped_to_even(tmp_path):
+    src = frames_video(tmp_path / "odd.mkv", natural_frames(853, 481, 3), codec="libvpx-vp9")
+    out = tmp_path / "o.mp4"
+    stats = recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    info = probe_video(out)
+    assert (info["width"], info["height"]) == (852, 480) and stats.frames == 3
+    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p"
+
+
+def test_rotation_vfr_and_audio_are_kept(tmp_path):
+    audio = synthesize_music(PRESETS["happy"], 2.0, 22050)
+    frames = natural_frames(96, 160, 12)  # portrait
+    src = frames_video(tmp_path / "phone.mp4", frames, fps=10, rotation=90, audio=audio,
+                       pts_scale=[1, 1, 2, 1, 3, 1, 1, 2, 1, 1, 1, 1])
+    out = tmp_path / "o.mp4"
+    recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    i, o = probe_video(src), probe_video(out)
+    assert o["rotation"] == i["rotation"] == 90
+    assert (o["width"], o["height"]) == (96, 160)
+    assert o["audio_codec"] == "aac"
+    np.testing.assert_allclose(pts_of(out), pts_of(src), atol=1e-3)  # variable rate kept
+    with av.open(str(src)) as a, av.open(str(out)) as b:  # audio copied packet for packet
+        pa = [bytes(p) for p in a.demux(audio=0) if p.size]
+        pb = [bytes(p) for p in b.demux(audio=0) if p.size]
+    assert pa == pb
+
+
+def test_full_range_and_bt601_tags_survive(tmp_path):
+    src = tmp_path / "full.mp4"
+    with av.open(str(src), "w") as c:
+        vs = c.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.codec_context.color_range = 2
+        vs.codec_context.colorspace = 5
+        for k, rgb in enumerate(natural_frames(64, 48, 3)):
+            f = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format="yuv420p", dst_colorspace=5, dst_color_range=2)
+            f.pts = k
+            c.mux(vs.encode(f))
+        c.mux(vs.encode(None))
+    out = tmp_path / "o.mp4"
+    stats = recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    assert stats.transcode.spec.full_range and stats.transcode.spec.matrix == "ITU-R BT.601"
+    info = probe_video(out)
+    assert info["color_range"] == 2
+
+
+def test_plain_transcode_and_errors(tmp_path):
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 48, 4))
+    stats = transcode(src, tmp_path / "plain.mp4")
+    assert stats.frames == 4 and stats.audio == "none"
+    song = music(tmp_path / "song.wav", 1.0)
+    with pytest.raises(MediaError):
+        transcode(song, tmp_path / "x.mp4")
+    (tmp_path / "junk.mp4").write_bytes(b"not a video")
+    with pytest.raises(MediaError):
+        transcode(tmp_path / "junk.mp4", tmp_path / "y.mp4")
