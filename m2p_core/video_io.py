@@ -226,3 +226,24 @@ def iter_yuv_frames(path: str | os.PathLike):
                                    frame.format.name)
             t = _frame_time(frame, i, vs.average_rate)
             yield t, tuple(p.copy() for p in plane_views(frame)), spec
+
+
+def frames_rgb_at(path: str | os.PathLike, times_s: list[float]) -> list[np.ndarray]:
+    """RGB24 frames (H, W, 3) shown at the given times (the last frame at or before each)."""
+    wanted = sorted(times_s)
+    found: dict[float, np.ndarray] = {}
+    with av.open(os.fspath(path)) as c:
+        vs = c.streams.video[0]
+        vs.thread_type = "AUTO"
+        last = None
+        for i, frame in enumerate(c.decode(vs)):
+            t = _frame_time(frame, i, vs.average_rate)
+            while wanted and t > wanted[0] + 1e-6 and last is not None:
+                found[wanted.pop(0)] = last
+            if not wanted:
+                break
+            last = frame.to_ndarray(format="rgb24")
+        for t in wanted:
+            if last is not None:
+                found[t] = last
+    return [found[t] for t in times_s if t in found]

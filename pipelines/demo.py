@@ -8,10 +8,10 @@ from collections import defaultdict
 
 import pyarrow.dataset as ds
 
-from m2p_core.demo_media import write_demo_media
+from m2p_core.demo_media import VIDEO_NAME, write_demo_media
 from m2p_core.naming import output_stem
 from m2p_core.plots import render_timeline_png
-from pipelines import timeline
+from pipelines import recolor, timeline
 
 
 def render_plots(output: str) -> list[str]:
@@ -43,4 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"timeline plot: {path}")
     print(f"timelines: {os.path.join(args.output, 'timelines')} "
           f"(pyarrow.dataset.dataset(...) / DuckDB read_parquet('.../timelines/*.parquet'))")
+    # recolour the demo video by its own soundtrack; before/after stills -> stills/
+    video = os.path.join(media_dir, VIDEO_NAME)
+    for path in recolor.demo(args.output, video, rest):
+        print(f"recolour still: {path}")
     return 0
