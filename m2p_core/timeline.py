@@ -37,6 +37,8 @@ TIMELINE_SCHEMA = pa.schema(
         ("padded", pa.bool_()),
         ("quadrant", pa.string()),
         ("duration_s", pa.float64()),
+        # null when the media decoded cleanly; otherwise why its rows cover partial/damaged audio
+        ("decode_warnings", pa.string()),
     ]
 )
 
@@ -80,6 +82,7 @@ def timeline_row(
     model_version: str,
     padded: bool,
     duration_s: float,
+    decode_warnings: str | None = None,
 ) -> dict:
     """One timeline row. Colours are mapped into the sRGB gamut (chroma reduction at constant
     L* and hue), so ``palette_lab`` and ``palette_hex`` describe the same displayable colours."""
@@ -90,7 +93,7 @@ def timeline_row(
     a = float(np.clip(valence_arousal[1], -1.0, 1.0))
     return {
         "media_id": media_id,
-        "source_uri": source_uri,
+        "source_uri": safe_text(source_uri),
         "window_index": int(window_index),
         "start_s": float(start_s),
         "end_s": float(end_s),
@@ -103,6 +106,7 @@ def timeline_row(
         "padded": bool(padded),
         "quadrant": quadrant_of(v, a),
         "duration_s": float(duration_s),
+        "decode_warnings": None if decode_warnings is None else safe_text(decode_warnings),
     }
 
 
@@ -111,7 +115,7 @@ def timeline_parquet_bytes(
 ) -> bytes:
     """Serialise one media's rows (sorted by window) with the rerun metadata."""
     rows = sorted(rows, key=lambda r: r["window_index"])
-    meta = {"media_id": media_id, "source_uri": source_uri, **params.to_dict()}
+    meta = {"media_id": media_id, "source_uri": safe_text(source_uri), **params.to_dict()}
     schema = TIMELINE_SCHEMA.with_metadata({_META_KEY: json.dumps(meta).encode()})
     table = pa.Table.from_pylist(list(rows), schema=schema)
     buf = io.BytesIO()
@@ -141,6 +145,20 @@ def failures_parquet_bytes(rows: Sequence[Mapping]) -> bytes:
     return buf.getvalue()
 
 
+def safe_text(text: str) -> str:
+    """``text`` as valid UTF-8 for Parquet: file names that are not UTF-8 reach Python with
+    lone surrogates (``os.fsdecode``); those bytes are written as ``\\xNN`` escapes."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+            raw = text.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
+
+
 def failure_row(
     source_uri: str,
     stage: str,
@@ -154,10 +172,10 @@ def failure_row(
     else:
         error_type, message = "Error", str(error)
     return {
-        "source_uri": source_uri,
+        "source_uri": safe_text(source_uri),
         "stage": stage,
         "error_type": error_type,
-        "message": message[:2000],
+        "message": safe_text(message)[:2000],
         "media_id": media_id,
         "run_id": run_id,
         "timestamp": datetime.now(timezone.utc),

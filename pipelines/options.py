@@ -36,6 +36,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local worker processes (DirectRunner multi-processing)")
     parser.add_argument("--force", action="store_true",
                         help="redo inputs whose outputs are already complete")
+    parser.add_argument("--decode-timeout", dest="decode_timeout_s", type=float, default=600.0,
+                        metavar="SECONDS",
+                        help="time budget for decoding one input; past it the input becomes "
+                             "a failures row (default 600)")
+    parser.add_argument("--max-duration", dest="max_duration_s", type=float, default=86400.0,
+                        metavar="SECONDS",
+                        help="inputs declaring or decoding to more audio than this become a "
+                             "failures row (default 86400 = 24 h)")
 
 
 def new_run_id() -> str:

@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
-from m2p_core.checkpoint import default_checkpoint_path, model_version_of_bytes
+from m2p_core.checkpoint import (
+    CheckpointError,
+    default_checkpoint_path,
+    load_checkpoint,
+    model_version_of_bytes,
+    sha256_of_bytes,
+)
 from m2p_core.model import ModelConfig
 from m2p_core.timeline import TimelineParams
 from pipelines.options import add_common_arguments, make_pipeline, new_run_id
@@ -19,7 +26,7 @@ from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
 from transforms.match import MatchMedia
 from transforms.rows import ToTimelineRows
-from transforms.write import WriteFailures, WriteTimelines
+from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,8 @@ class TimelineOptions:
     device: str
     force: bool
     run_id: str
+    decode_timeout_s: float | None = 600.0
+    max_duration_s: float | None = 86400.0
 
     @property
     def timelines_dir(self) -> str:
@@ -58,21 +67,66 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
+def verified_model_version(model_path: str) -> str:
+    """Read, sha256-verify (against ``<path>.sha256`` when present, on any filesystem) and load
+    (``weights_only=True``) the checkpoint once before the pipeline starts, so a missing,
+    tampered or incompatible model stops the run with a clear message instead of failing
+    every worker. Raises :class:`CheckpointError`."""
+    try:
+        data = fsio.read_bytes(model_path)
+    except Exception as e:
+        raise CheckpointError(f"cannot read checkpoint {model_path}: {e}") from e
+    sidecar = model_path + ".sha256"
+    try:
+        expected = (fsio.read_bytes(sidecar).decode("utf-8", "replace").split() or [""])[0]
+    except Exception:  # no sidecar: nothing to verify against
+        expected = None
+    digest = sha256_of_bytes(data)
+    if expected is not None and expected.lower() != digest:
+        raise CheckpointError(f"checkpoint {model_path} fails its sha256 check (expected "
+                              f"{expected[:12]}…, got {digest[:12]}…): refusing to load it")
+    try:
+        load_checkpoint(model_path, data=data)
+    except CheckpointError:
+        raise
+    except Exception as e:  # e.g. weights that do not fit this version's model
+        raise CheckpointError(f"checkpoint {model_path} does not load: "
+                              f"{type(e).__name__}: {str(e)[:500]}") from e
+    return model_version_of_bytes(model_path, data)
+
+
 def resolve_options(args: argparse.Namespace) -> TimelineOptions:
     if args.window_s <= 0 or args.hop_s <= 0:
         raise SystemExit("--window and --hop must be positive")
+    for flag, value in (("--decode-timeout", args.decode_timeout_s),
+                        ("--max-duration", args.max_duration_s)):
+        if not value > 0:
+            raise SystemExit(f"m2p timeline: {flag} must be positive")
     model_path = args.model_path or default_checkpoint_path()
-    model_version = model_version_of_bytes(model_path, fsio.read_bytes(model_path))
+    try:
+        model_version = verified_model_version(model_path)
+    except CheckpointError as e:
+        raise SystemExit(f"m2p timeline: cannot run: {e}") from e
     return TimelineOptions(
         inputs=list(args.inputs), output=args.output.rstrip("/") or "/",
         window_s=args.window_s, hop_s=args.hop_s, model_path=model_path,
         model_version=model_version, sample_rate=ModelConfig().sample_rate,
         batch_size=args.batch_size, min_batch_size=args.min_batch_size, device=args.device,
-        force=args.force, run_id=new_run_id(),
+        force=args.force, run_id=new_run_id(), decode_timeout_s=args.decode_timeout_s,
+        max_duration_s=args.max_duration_s,
     )
 
 
-def build(p: beam.Pipeline, opts: TimelineOptions) -> None:
+class TimelineParts(NamedTuple):
+    """The timeline stage's collections, for pipelines that build on it (generate, ...)."""
+
+    media: beam.PCollection  # MatchedMedia
+    written: beam.PCollection  # URIs whose timelines were written in this run
+    failures: list[beam.PCollection]  # failure rows, not yet written
+
+
+def build_timelines(p: beam.Pipeline, opts: TimelineOptions) -> TimelineParts:
+    """Match -> Window -> Infer -> Rows -> WriteTimelines; failures left to the caller."""
     handler = Music2PaletteModelHandler(
         opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
         max_batch_size=opts.batch_size,
@@ -80,16 +134,22 @@ def build(p: beam.Pipeline, opts: TimelineOptions) -> None:
     media = p | "Match" >> MatchMedia(opts.inputs, opts.run_id)
     windows = media.media | "Window" >> DecodeWindows(
         opts.window_s, opts.hop_s, opts.sample_rate, opts.timelines_dir, opts.params,
-        opts.run_id, opts.force,
+        opts.run_id, opts.force, opts.decode_timeout_s, opts.max_duration_s,
     )
-    predictions = windows.windows | "Infer" >> RunInference(KeyedModelHandler(handler))
+    predictions, bad = windows.windows | "Infer" >> RunInference(
+        KeyedModelHandler(handler)).with_exception_handling()
+    errors = bad.failed_inferences | "InferenceErrors" >> InferenceErrors()
     rows = predictions | "Rows" >> ToTimelineRows()
-    written = (rows, windows.done) | "Write" >> WriteTimelines(
+    written = (rows, windows.done, errors) | "Write" >> WriteTimelines(
         opts.timelines_dir, opts.params, opts.run_id
     )
-    (media.failures, windows.failures, written.failures) | "Failures" >> WriteFailures(
-        opts.failures_dir, opts.run_id
-    )
+    return TimelineParts(media.media, written.written,
+                         [media.failures, windows.failures, written.failures])
+
+
+def build(p: beam.Pipeline, opts: TimelineOptions) -> None:
+    parts = build_timelines(p, opts)
+    tuple(parts.failures) | "Failures" >> WriteFailures(opts.failures_dir, opts.run_id)
 
 
 def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> RunSummary:
@@ -98,8 +158,11 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     fsio.makedirs(opts.timelines_dir)
     fsio.makedirs(opts.failures_dir)
     t0 = time.perf_counter()
+    # Temp files older than this run were left by a killed one (writes are short).
+    removed = sum(fsio.remove_stale_temps(d, older_than=time.time())
+                  for d in (opts.timelines_dir, opts.failures_dir))
     p = make_pipeline(args, beam_argv, test_pipeline)
     build(p, opts)
     result = p.run()
     result.wait_until_finish()
-    return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
+    return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0, removed)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from typing import NamedTuple
 
 import apache_beam as beam
 import torch
 from apache_beam.metrics import Metrics
 
-from m2p_core.media import iter_audio
+from m2p_core.media import DecodeStats, iter_audio
 from m2p_core.naming import output_stem
 from m2p_core.timeline import (
     TimelineParams,
     failure_row,
     is_complete_for,
     read_timeline_metadata,
+    safe_text,
 )
 from m2p_core.windows import iter_windows
 from transforms import fsio
@@ -36,6 +40,21 @@ class MediaDone(NamedTuple):
     media_id: str
     n_windows: int
     duration_s: float
+    decode_warnings: str | None = None  # set when the audio decoded only partly (damaged)
+
+
+class NotARegularFileError(OSError):
+    """A local input that is a FIFO, socket or device: never opened (it could block)."""
+
+
+def check_regular_file(uri: str) -> None:
+    """Raise :class:`NotARegularFileError` for a local path that is not a regular file."""
+    if not fsio.is_local(uri):
+        return
+    mode = os.stat(uri).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotARegularFileError(f"{uri} is not a regular file (a FIFO, socket or device); "
+                                   "it is not read")
 
 
 def timeline_path(timelines_dir: str, source_uri: str) -> str:
@@ -47,7 +66,11 @@ class _DecodeWindowsFn(beam.DoFn):
     FAILURES = "failures"
 
     def __init__(self, window_s: float, hop_s: float, sample_rate: int, timelines_dir: str,
-                 params: TimelineParams, run_id: str, force: bool) -> None:
+                 params: TimelineParams, run_id: str, force: bool,
+                 decode_timeout_s: float | None = None,
+                 max_duration_s: float | None = None) -> None:
+        self._decode_timeout_s = decode_timeout_s
+        self._max_duration_s = max_duration_s
         self._window_s = window_s
         self._hop_s = hop_s
         self._sample_rate = sample_rate
@@ -59,19 +82,28 @@ class _DecodeWindowsFn(beam.DoFn):
         self._windows = Metrics.counter("m2p", "windows")
         self._audio_ms = Metrics.counter("m2p", "audio_ms")
         self._inputs = Metrics.counter("m2p", "inputs")
+        self._flagged = Metrics.counter("m2p", "media_flagged")
 
     def _already_done(self, uri: str, media_id: str) -> bool:
-        path = timeline_path(self._timelines_dir, uri)
-        if self._force or not fsio.FileSystems.exists(path):
+        if self._force:
             return False
-        with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
-            return is_complete_for(read_timeline_metadata(f), media_id, self._params)
+        path = timeline_path(self._timelines_dir, uri)
+        try:
+            if not fsio.FileSystems.exists(path):
+                return False
+            with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
+                return is_complete_for(read_timeline_metadata(f), media_id, self._params)
+        except Exception as e:  # an unreadable old output is redone, never fatal
+            logging.getLogger(__name__).warning("cannot read %s (%s): redoing it", path, e)
+            return False
 
     def process(self, media: MatchedMedia):
         uri = media.source_uri
+        path = getattr(media, "open_path", uri)  # differs for local names that are not UTF-8
         self._inputs.inc()
         try:
-            media_id = fsio.sha256_of(uri)
+            check_regular_file(path)
+            media_id = fsio.sha256_of(path)
         except Exception as e:
             yield beam.pvalue.TaggedOutput(self.FAILURES, failure_row(uri, "read", e, self._run_id))
             return
@@ -79,12 +111,15 @@ class _DecodeWindowsFn(beam.DoFn):
             self._skipped.inc()
             return
         n_windows, end_s = 0, 0.0
+        stats = DecodeStats()
+        staged = None
         try:
-            with fsio.local_copy(uri) as local:
-                windows = iter_windows(
-                    iter_audio(local, self._sample_rate), self._sample_rate, self._window_s,
-                    self._hop_s,
-                )
+            with fsio.local_copy(path) as local:
+                staged = local
+                audio = iter_audio(local, self._sample_rate, stats=stats,
+                                   time_budget_s=self._decode_timeout_s,
+                                   max_duration_s=self._max_duration_s)
+                windows = iter_windows(audio, self._sample_rate, self._window_s, self._hop_s)
                 while True:
                     try:
                         w = next(windows)
@@ -95,23 +130,35 @@ class _DecodeWindowsFn(beam.DoFn):
                     key = WindowKey(uri, media_id, w.index, w.start_s, w.end_s, w.padded)
                     yield key, torch.from_numpy(w.samples)
         except Exception as e:  # typed MediaError for bad input; anything else is still one input
-            yield beam.pvalue.TaggedOutput(
-                self.FAILURES, failure_row(uri, "decode", e, self._run_id, media_id)
-            )
+            row = failure_row(uri, "decode", e, self._run_id, media_id)
+            if staged and staged != uri:  # name the input, not its local staging copy
+                row["message"] = row["message"].replace(safe_text(staged), uri)
+            yield beam.pvalue.TaggedOutput(self.FAILURES, row)
             return
+        warnings = "; ".join(stats.warnings) or None
+        if warnings is not None:  # rows for what decoded are written, flagged; and said here
+            self._flagged.inc()
+            yield beam.pvalue.TaggedOutput(self.FAILURES, failure_row(
+                uri, "decode", f"{warnings}; rows written for the "
+                f"{stats.samples_out / self._sample_rate:.1f} s that decoded "
+                "(decode_warnings column)", self._run_id, media_id) | {
+                    "error_type": "PartialDecode"})
         self._windows.inc(n_windows)
         self._audio_ms.inc(int(round(end_s * 1000)))
-        yield beam.pvalue.TaggedOutput(self.DONE, (uri, MediaDone(media_id, n_windows, end_s)))
+        yield beam.pvalue.TaggedOutput(
+            self.DONE, (uri, MediaDone(media_id, n_windows, end_s, warnings)))
 
 
 class DecodeWindows(beam.PTransform):
     """Outputs: main = (WindowKey, waveform tensor), ``.done`` = (uri, MediaDone), ``.failures``."""
 
     def __init__(self, window_s: float, hop_s: float, sample_rate: int, timelines_dir: str,
-                 params: TimelineParams, run_id: str, force: bool = False) -> None:
+                 params: TimelineParams, run_id: str, force: bool = False,
+                 decode_timeout_s: float | None = None,
+                 max_duration_s: float | None = None) -> None:
         super().__init__()
         self._fn = _DecodeWindowsFn(window_s, hop_s, sample_rate, timelines_dir, params, run_id,
-                                    force)
+                                    force, decode_timeout_s, max_duration_s)
 
     def expand(self, media):
         return media | beam.ParDo(self._fn).with_outputs(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -26,21 +29,76 @@ def makedirs(uri: str) -> None:
         os.makedirs(uri, exist_ok=True)  # object stores have no folders to make
 
 
+# Temp files of atomic_write_bytes: ".<final name>.tmp-<12 hex>" next to the final file.
+TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}$")
+
+
+def temp_path(uri: str) -> str:
+    parent, name = uri.rsplit("/", 1)
+    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
+
+
 def atomic_write_bytes(uri: str, data: bytes) -> None:
     """Write ``data`` so that ``uri`` is either absent/old or complete, never partial.
 
-    The temp name starts with ``.`` so dataset readers (pyarrow, DuckDB) ignore it.
+    The temp name starts with ``.`` so dataset readers (pyarrow, DuckDB) ignore it; a killed
+    writer can leave one behind, which :func:`remove_stale_temps` deletes on the next run.
+    Local files are fsynced before the rename; object stores (gs://) publish an object only
+    when its upload completes, and the rename (copy) replaces the old object in one step.
     """
-    parent, name = uri.rsplit("/", 1)
-    tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
-    with FileSystems.create(tmp) as f:
-        f.write(data)
-    if is_local(uri):
-        os.replace(tmp, uri)  # atomic on POSIX, replaces an older version
-    else:
-        if FileSystems.exists(uri):
-            FileSystems.delete([uri])
-        FileSystems.rename([tmp], [uri])
+    tmp = temp_path(uri)
+    try:
+        if is_local(uri):
+            os.makedirs(os.path.dirname(tmp) or ".", exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, uri)  # atomic on POSIX, replaces an older version
+            return
+        with FileSystems.create(tmp) as f:
+            f.write(data)
+        try:
+            FileSystems.rename([tmp], [uri])  # gs://: copy over the old object, then delete tmp
+        except Exception:
+            if not FileSystems.exists(uri):
+                raise
+            FileSystems.delete([uri])  # filesystems whose rename refuses to overwrite
+            FileSystems.rename([tmp], [uri])
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if FileSystems.exists(tmp):
+                FileSystems.delete([tmp])
+        raise
+
+
+def remove_stale_temps(folder: str, older_than: float | None = None) -> int:
+    """Delete our own temp files (``TEMP_NAME``) directly in ``folder`` last modified before
+    ``older_than`` (epoch seconds; default: now), left by killed runs. Returns how many."""
+    older_than = time.time() if older_than is None else older_than
+    removed = 0
+    try:
+        if is_local(folder):
+            if not os.path.isdir(folder):
+                return 0
+            for entry in os.scandir(folder):
+                if (TEMP_NAME.match(entry.name) and entry.is_file(follow_symlinks=False)
+                        and entry.stat(follow_symlinks=False).st_mtime < older_than):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(entry.path)
+                        removed += 1
+            return removed
+        found = FileSystems.match([join(folder, ".*.tmp-*")])[0].metadata_list
+        stale = [m.path for m in found
+                 if TEMP_NAME.match(m.path.rsplit("/", 1)[-1])
+                 and m.path.rsplit("/", 1)[0].rstrip("/") == folder.rstrip("/")
+                 and (m.last_updated_in_seconds or 0) < older_than]
+        if stale:
+            FileSystems.delete(stale)
+        return len(stale)
+    except Exception as e:  # cleaning up is best effort; never stops a run
+        logging.getLogger(__name__).warning("could not clean temp files in %s: %s", folder, e)
+        return removed
 
 
 def sha256_of(uri: str) -> str:

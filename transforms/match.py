@@ -10,26 +10,49 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
-from m2p_core.timeline import failure_row
+from m2p_core.timeline import failure_row, safe_text
 
 
 class MatchedMedia(NamedTuple):
-    source_uri: str  # the matched file's path/URI
+    source_uri: str  # the matched file's path/URI (valid UTF-8; see ``fs_path``)
     size_bytes: int
+    # A local name that is not valid UTF-8: its raw bytes (``source_uri`` then shows them as
+    # ``\xNN`` escapes, since Beam and Parquet need valid UTF-8 strings).
+    fs_path: bytes | None = None
+
+    @property
+    def open_path(self) -> str:
+        """The path to open (differs from ``source_uri`` only for non-UTF-8 local names)."""
+        return os.fsdecode(self.fs_path) if self.fs_path is not None else self.source_uri
+
+
+def to_media(path: str, size_bytes: int) -> MatchedMedia:
+    """A MatchedMedia for a matched path, whatever bytes its name holds."""
+    try:
+        path.encode("utf-8")
+        return MatchedMedia(path, int(size_bytes))
+    except UnicodeEncodeError:
+        return MatchedMedia(safe_text(path), int(size_bytes), os.fsencode(path))
 
 
 def as_match_pattern(user_input: str) -> str:
     """Turn what a user typed into a Beam match pattern.
 
     Existing local files and folders are escaped (so ``song [live].mp3`` is not a glob); a folder
-    matches recursively. Remote URIs ending in ``/`` match recursively; anything else is a pattern.
+    matches recursively. Local paths and patterns become absolute and normalised (no ``..``
+    segments), so one file always has one ``source_uri`` however it was named. Remote URIs
+    ending in ``/`` match recursively; anything else is a pattern.
     """
     if FileSystems.get_scheme(user_input) is None:  # local path
         if os.path.isdir(user_input):
             return os.path.join(glob.escape(os.path.abspath(user_input)), "**")
-        if os.path.isfile(user_input):
+        if os.path.exists(user_input):
             return glob.escape(os.path.abspath(user_input))
-        return os.path.abspath(user_input) if not glob.has_magic(user_input) else user_input
+        if not glob.has_magic(user_input):
+            return os.path.abspath(user_input)
+        if not os.path.isabs(user_input):  # the working directory is literal, not a pattern
+            user_input = os.path.join(glob.escape(os.getcwd()), user_input)
+        return os.path.normpath(user_input)
     return user_input + "**" if user_input.endswith("/") else user_input
 
 
@@ -65,9 +88,9 @@ class MatchMedia(beam.PTransform):
             inputs
             | "Patterns" >> beam.Map(lambda item: item[1])
             | "MatchAll" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "PathSize" >> beam.Map(lambda m: (m.path, int(m.size_in_bytes)))
+            | "ToMedia" >> beam.Map(lambda m: tuple(to_media(m.path, m.size_in_bytes)))
             | "Dedup" >> beam.Distinct()  # overlapping inputs name a file once; spreads work
-            | "ToMedia" >> beam.MapTuple(MatchedMedia)
+            | "AsMedia" >> beam.MapTuple(MatchedMedia)
         )
         failures = inputs | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id))
         return MatchOutputs(media, failures)

@@ -32,9 +32,16 @@ class _WriteMediaTimelineFn(beam.DoFn):
         uri, groups = joined
         done = list(groups["done"])
         predictions = list(groups["windows"])
+        errors = list(groups.get("errors", ()))
         if not done:  # decode failed part-way: its failure row is already out
             return
         media = done[0]
+        if errors:  # inference raised for some of this media's windows
+            yield beam.pvalue.TaggedOutput(self.FAILURES, failure_row(
+                uri, "inference", f"{len(errors)} of {media.n_windows} windows failed: "
+                f"{errors[0]}", self._run_id, media.media_id) | {
+                    "error_type": errors[0].split(":", 1)[0] or "Error"})
+            return
         indices = sorted({p.key.window_index for p in predictions})
         if indices != list(range(media.n_windows)):
             missing = media.n_windows - len(indices)
@@ -53,7 +60,8 @@ class _WriteMediaTimelineFn(beam.DoFn):
                     start_s=p.key.start_s, end_s=p.key.end_s,
                     valence_arousal=p.valence_arousal, palette_lab=p.palette_lab,
                     weights=p.weights, model_version=self._params.model_version,
-                    padded=p.key.padded, duration_s=media.duration_s))
+                    padded=p.key.padded, duration_s=media.duration_s,
+                    decode_warnings=getattr(media, "decode_warnings", None)))
             data = timeline_parquet_bytes(rows, media.media_id, uri, self._params)
             fsio.atomic_write_bytes(timeline_path(self._dir, uri), data)
         except Exception as e:
@@ -64,18 +72,38 @@ class _WriteMediaTimelineFn(beam.DoFn):
         yield uri
 
 
+def _per_window_errors(bad):
+    batch, (exc_type, exc_repr, _tb) = bad
+    name = getattr(exc_type, "__name__", str(exc_type))
+    for key, _tensor in batch:
+        yield key.source_uri, f"{name}: {exc_repr}"
+
+
+class InferenceErrors(beam.PTransform):
+    """RunInference's dead letters ``(batch of (WindowKey, tensor), (type, repr, traceback))``
+    -> ``(source_uri, "ErrorType: message")`` per window."""
+
+    def expand(self, failed_inferences):
+        return failed_inferences | "PerWindow" >> beam.FlatMap(_per_window_errors)
+
+
 class WriteTimelines(beam.PTransform):
     """Join window predictions with their media's completion record; write one Parquet file per
-    media, atomically. Outputs: main = written URIs, ``.failures``."""
+    media, atomically. Inputs: ``(predictions, done)`` or ``(predictions, done, errors)``
+    where ``errors`` holds ``(source_uri, message)`` for windows whose inference failed (see
+    :class:`InferenceErrors`). Outputs: main = written URIs, ``.failures``."""
 
     def __init__(self, timelines_dir: str, params: TimelineParams, run_id: str) -> None:
         super().__init__()
         self._fn = _WriteMediaTimelineFn(timelines_dir, params, run_id)
 
     def expand(self, inputs):
-        predictions, done = inputs
+        predictions, done, *rest = inputs
+        groups = {"windows": predictions, "done": done}
+        if rest:
+            groups["errors"] = rest[0]
         return (
-            {"windows": predictions, "done": done}
+            groups
             | "JoinByMedia" >> beam.CoGroupByKey()
             | "WriteParquet" >> beam.ParDo(self._fn).with_outputs(
                 _WriteMediaTimelineFn.FAILURES, main="written")
@@ -93,6 +121,9 @@ class _WriteFailuresFn(beam.DoFn):
         if not rows:
             return
         self._failures.inc(len(rows))
+        for stage in sorted({r["stage"] for r in rows}):
+            Metrics.counter("m2p", f"failures.{stage}").inc(
+                sum(1 for r in rows if r["stage"] == stage))
         path = fsio.join(self._dir, f"run-{self._run_id}.parquet")
         fsio.atomic_write_bytes(path, failures_parquet_bytes(rows))
         yield path
