@@ -81,6 +81,8 @@ def lightness_order_smoothness(palette_lab: torch.Tensor) -> torch.Tensor:
     lightness and leave gaps (a "smooth lightness ordering", DESIGN §4).
     """
     sorted_l = torch.sort(palette_lab[..., 0], dim=-1).values
+    if sorted_l.shape[-1] <= 2:  # one or two colours: at most one step, trivially even
+        return torch.ones_like(sorted_l[..., 0])
     steps = sorted_l[..., 1:] - sorted_l[..., :-1]
     total = steps.sum(-1, keepdim=True).clamp_min(1e-6)
     share = steps / total
