@@ -71,7 +71,8 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def speed(clip: Path, label: str, repeat: int, crf: int, preset: str) -> float:
+def speed(clip: Path, label: str, repeat: int, crf: int, preset: str,
+          extra: list[str]) -> float:
     py = sys.executable
     m2p = [py, "-m", "pipelines.cli", "recolor"]
     plain_out = OUT / f"plain-{clip.stem}.mp4"
@@ -80,7 +81,7 @@ def speed(clip: Path, label: str, repeat: int, crf: int, preset: str) -> float:
     for _ in range(repeat):
         a.append(timed([py, "-c", PLAIN, str(clip), str(plain_out), str(crf), preset]))
         b.append(timed([*m2p, str(clip), "--output", str(rec_dir), "--force", "--crf", str(crf),
-                        "--preset", preset]))
+                        "--preset", preset, *extra]))
     ma, mb = statistics.median(a), statistics.median(b)
     frames = av.open(str(clip)).streams.video[0].frames
     print(f"{label}: plain transcode {ma:.2f} s ({1000 * ma / frames:.1f} ms/frame), "
@@ -191,15 +192,17 @@ def main() -> int:
     ap.add_argument("--crf", type=int, default=RecolorParams.crf)
     ap.add_argument("--preset", default=RecolorParams.preset)
     ap.add_argument("--skip-4k", action="store_true")
+    ap.add_argument("--model", default=None, help="checkpoint for m2p recolor (default: shipped)")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"recolor bench ({os.cpu_count()} cores; libx264 {args.preset} crf {args.crf})")
     clip = make_clip(OUT / f"natural_1080p_{int(args.seconds)}s.mp4", (1920, 1080), args.seconds)
-    speed(clip, f"1080p30 {args.seconds:.0f} s", args.repeat, args.crf, args.preset)
+    extra = ["--model", args.model] if args.model else []
+    speed(clip, f"1080p30 {args.seconds:.0f} s", args.repeat, args.crf, args.preset, extra)
     kernel_ms_per_mp(clip)
     if not args.skip_4k:
         clip4k = make_clip(OUT / "natural_2160p_10s.mp4", (3840, 2160), 10.0)
-        speed(clip4k, "2160p30 10 s", args.repeat, args.crf, args.preset)
+        speed(clip4k, "2160p30 10 s", args.repeat, args.crf, args.preset, extra)
         kernel_ms_per_mp(clip4k)
     print("quality:")
     quality()

@@ -69,39 +69,37 @@ def blend(a: YuvLut, b: YuvLut, t: float) -> YuvLut:
 def _apply_420(y_in, u_in, v_in, y_out, u_out, v_out, y_curve, delta):  # pragma: no cover
     hc, wc = u_out.shape
     for i in range(hc):
-        r0 = 2 * i
-        r1 = r0 + 1
+        yi0, yi1 = y_in[2 * i], y_in[2 * i + 1]  # row views; unsigned column indices below
+        yo0, yo1 = y_out[2 * i], y_out[2 * i + 1]  # spare numba the negative-index checks
+        ui, vi, uo, vo = u_in[i], v_in[i], u_out[i], v_out[i]
         for j in range(wc):
-            c0 = 2 * j
-            c1 = c0 + 1
-            a = y_in[r0, c0]
-            b = y_in[r0, c1]
-            c = y_in[r1, c0]
-            d = y_in[r1, c1]
-            y_out[r0, c0] = y_curve[a]
-            y_out[r0, c1] = y_curve[b]
-            y_out[r1, c0] = y_curve[c]
-            y_out[r1, c1] = y_curve[d]
+            jj = np.uintp(j)
+            c0 = np.uintp(2 * j)
+            c1 = c0 + np.uintp(1)
+            a, b, c, d = yi0[c0], yi0[c1], yi1[c0], yi1[c1]
+            yo0[c0] = y_curve[a]
+            yo0[c1] = y_curve[b]
+            yo1[c0] = y_curve[c]
+            yo1[c1] = y_curve[d]
             # luma cell position, interpolated linearly (in 1/64ths) between cell centres
             pos = np.int32(a) + b + c + d - _Y_CENTRE0_X4
             if pos < 0:
                 pos = 0
-            k = pos >> (Y_SHIFT + 2)
+            k = pos >> _Y_FRAC_BITS
             f = pos & _Y_FRAC_MASK
             if k >= NY - 1:
                 k = NY - 2
                 f = _Y_FRAC_ONE
-            u = np.int32(u_in[i, j])
-            v = np.int32(v_in[i, j])
-            iu = u >> C_SHIFT
-            iv = v >> C_SHIFT
+            u = np.int32(ui[jj])
+            v = np.int32(vi[jj])
+            cell = delta[u >> C_SHIFT, v >> C_SHIFT]  # (NY, 2): both luma neighbours in cache
             g = _Y_FRAC_ONE - f
-            du = (delta[iu, iv, k, 0] * g + delta[iu, iv, k + 1, 0] * f + _Y_HALF) >> _Y_FRAC_BITS
-            dv = (delta[iu, iv, k, 1] * g + delta[iu, iv, k + 1, 1] * f + _Y_HALF) >> _Y_FRAC_BITS
+            du = (cell[k, 0] * g + cell[k + 1, 0] * f + _Y_HALF) >> _Y_FRAC_BITS
+            dv = (cell[k, 1] * g + cell[k + 1, 1] * f + _Y_HALF) >> _Y_FRAC_BITS
             u = u + du
             v = v + dv
-            u_out[i, j] = 0 if u < 0 else (255 if u > 255 else u)
-            v_out[i, j] = 0 if v < 0 else (255 if v > 255 else v)
+            uo[jj] = 0 if u < 0 else (255 if u > 255 else u)
+            vo[jj] = 0 if v < 0 else (255 if v > 255 else v)
 
 
 def apply_yuv420(planes_in: tuple[np.ndarray, np.ndarray, np.ndarray],

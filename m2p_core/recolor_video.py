@@ -158,7 +158,7 @@ class RecolorStats:
 class FrameRecolorer:
     """The per-frame callback for :func:`m2p_core.video_io.transcode`."""
 
-    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 5) -> None:
+    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15) -> None:
         self.track, self.params = track, params
         self.sample_every = sample_every
         self.stats = RecolorStats()
@@ -179,7 +179,7 @@ class FrameRecolorer:
         t_a = time.perf_counter()
         y, u, v = plane_views(frame)[:3]
         thumb = yuv420_thumbnail(y, u, v)
-        if self._shots.update(thumb) or self.stats.frames == 0:
+        if self._shots.update(thumb[::2, ::2]) or self.stats.frames == 0:
             self._source.new_shot(t, thumb)
             self.stats.shots += 1
         elif self.stats.frames % self.sample_every == 0:
