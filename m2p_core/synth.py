@@ -503,23 +503,22 @@ def _natural_scene(width: int, height: int) -> dict:
     sprite[face] = skin[face]
     sprite[hair] = [55, 35, 25]
     mask = (face | hair).astype(np.float32)[..., None]
-    grain = rng.normal(0, 3.0, (8, height, width, 1)).astype(np.float32)
-    return {"canvas": img, "sprite": sprite, "mask": mask, "grain": grain}
+    grain = np.clip(rng.normal(0, 3.0, (8, height, width, 1)), -127, 127).astype(np.int16)
+    return {"canvas": np.clip(img, 0, 255).astype(np.uint8), "sprite": sprite.astype(np.uint8),
+            "mask": mask[..., 0] > 0, "grain": grain}
 
 
 def _natural_frame(scene: dict, i: int, width: int, height: int) -> np.ndarray:
     cw = scene["canvas"].shape[1]
     off = int((cw - width) * (0.5 + 0.5 * np.sin(i / 120.0)))
-    frame = scene["canvas"][:, off : off + width].copy()
+    frame = scene["canvas"][:, off : off + width].astype(np.int16)
     sp, m = scene["sprite"], scene["mask"]
     fh = sp.shape[0]
     if fh < width and fh < height:
         x0 = int((width - fh) * (0.3 + 0.2 * np.sin(i / 45.0)))
         y0 = int((height - fh) * 0.55)
-        region = frame[y0 : y0 + fh, x0 : x0 + fh]
-        frame[y0 : y0 + fh, x0 : x0 + fh] = region * (1 - m) + sp * m
-        shirt = frame[y0 + fh : y0 + fh + fh // 2, x0 + fh // 6 : x0 + fh - fh // 6]
-        shirt[:] = [170, 30, 40]
+        frame[y0 : y0 + fh, x0 : x0 + fh][m] = sp[m]
+        frame[y0 + fh : y0 + fh + fh // 2, x0 + fh // 6 : x0 + fh - fh // 6] = [170, 30, 40]
     frame += scene["grain"][i % len(scene["grain"])]
     return np.clip(frame, 0, 255).astype(np.uint8)
 
