@@ -11,6 +11,9 @@ commands:
   timeline INPUT... --output DIR   palette timelines (Parquet) for audio/video files
   train --manifest CSV --output CKPT   train the model
   demo [--output out/demo]         everything on generated demo media
+  generate AUDIO... --output DIR [--size WxH] [--fps N] [--style NAME]   music-driven video
+  export DIR --format cube|gpl|ase|css|json|mpl|all --output OUT   palettes for other tools
+  report DIR                       DIR/report.html: a self-contained page of a run
 
 Run `m2p COMMAND --help` for a command's options. Unknown flags go to Beam's PipelineOptions.
 """
@@ -50,6 +53,27 @@ def _recolor_image(argv: list[str]) -> int:
 
 COMMANDS = {"timeline": _timeline, "train": _train, "demo": _demo, "recolor": _recolor,
             "recolor-image": _recolor_image}
+
+
+def _generate(argv: list[str]) -> int:
+    from pipelines import generate
+
+    return generate.main(argv)
+
+
+def _export(argv: list[str]) -> int:
+    from pipelines import export
+
+    return export.main(argv)
+
+
+def _report(argv: list[str]) -> int:
+    from pipelines import report
+
+    return report.main(argv)
+
+
+COMMANDS.update({"generate": _generate, "export": _export, "report": _report})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import apache_beam as beam
 import numpy as np
 
+from m2p_core.progress import PROGRESS
 from transforms.decode import WindowKey
 
 
@@ -20,6 +21,7 @@ class WindowPrediction(NamedTuple):
 def _to_prediction(keyed) -> tuple[str, WindowPrediction]:
     key, result = keyed
     out = result.inference
+    PROGRESS.add("windows")  # throttled: a line every few seconds at most
     return key.source_uri, WindowPrediction(
         key,
         out["valence_arousal"].cpu().numpy(),

@@ -1,0 +1,99 @@
+"""``m2p generate``: music in, a music-driven video out (palette timeline + the music's own
+energy, onsets and beats), with the music as its soundtrack.
+
+    audio --Match--> Window --> Infer --> Rows --> WriteTimelines   (the timeline pipeline's)
+      `------------------------------------------------(side input)--> GenerateVideo
+                                                         --> DIR/media/<stem>.<style>.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import apache_beam as beam
+
+from m2p_core.generate_video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
+from m2p_core.progress import PROGRESS
+from pipelines.options import add_common_arguments, make_pipeline
+from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
+from transforms import fsio
+from transforms.generate import GenerateVideo
+from transforms.write import WriteFailures
+
+
+@dataclass(frozen=True)
+class GenerateSummary:
+    timeline: RunSummary
+    videos: int
+    skipped: int
+    frames: int
+
+    @property
+    def failures(self) -> int:
+        return self.timeline.failures
+
+    @property
+    def frames_per_s(self) -> float:
+        return self.frames / self.timeline.wall_s if self.timeline.wall_s > 0 else 0.0
+
+    def text(self) -> str:
+        return (f"{self.timeline.text()}\ngenerate: {self.videos} videos written, {self.skipped} "
+                f"skipped (already done), {self.frames} frames "
+                f"({self.frames_per_s:.0f} frames/s overall) -> "
+                f"{fsio.join(self.timeline.output, 'media')}")
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="m2p generate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("inputs", nargs="+", help="audio (or video) files, folders or globs")
+    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
+    parser.add_argument("--size", default="640x360", help="WIDTHxHEIGHT, even (default 640x360)")
+    parser.add_argument("--fps", type=int, default=DEFAULT_FPS, help="frames per second")
+    parser.add_argument("--style", default=DEFAULT_STYLE, choices=sorted(STYLES),
+                        help=f"visual style (default {DEFAULT_STYLE})")
+    parser.add_argument("--crf", type=int, default=VideoSpec.crf, help="libx264 CRF")
+    parser.add_argument("--preset", default=VideoSpec.preset, help="libx264 preset")
+    add_common_arguments(parser)
+    return parser.parse_known_args(argv)
+
+
+def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec) -> None:
+    parts = build_timelines(p, opts)
+    videos = parts.media | "Generate" >> GenerateVideo(
+        parts.written, fsio.join(opts.output, "media"), opts.timelines_dir, spec, opts.run_id,
+        opts.force,
+    )
+    (*parts.failures, videos.failures) | "Failures" >> WriteFailures(
+        opts.failures_dir, opts.run_id)
+
+
+def run(argv: list[str] | None = None,
+        test_pipeline: beam.Pipeline | None = None) -> GenerateSummary:
+    args, beam_argv = parse_args(argv)
+    try:
+        width, height = parse_size(args.size)
+        spec = VideoSpec(width, height, args.fps, args.style, args.crf, args.preset)
+    except ValueError as e:
+        raise SystemExit(f"m2p generate: {e}") from None
+    opts = resolve_options(args)
+    for sub in ("timelines", "failures", "media"):
+        fsio.makedirs(fsio.join(opts.output, sub))
+    PROGRESS.reset()
+    t0 = time.perf_counter()
+    p = make_pipeline(args, beam_argv, test_pipeline)
+    build(p, opts, spec)
+    result = p.run()
+    result.wait_until_finish()
+    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
+    return GenerateSummary(timeline, _counter(result, "videos_generated"),
+                           _counter(result, "videos_skipped"),
+                           _counter(result, "frames_generated"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(run(argv).text())
+    return 0
