@@ -13,6 +13,9 @@ from m2p_core.naming import output_stem
 from m2p_core.plots import render_timeline_png
 from pipelines import recolor, timeline
 
+#: the demo piece that also gets a generated (music-driven) video
+GENERATE_PIECE = "happy.mp3"
+
 
 def render_plots(output: str) -> list[str]:
     """One timeline PNG per media in ``output/timelines`` -> ``output/plots/``."""
@@ -33,11 +36,14 @@ def render_plots(output: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="m2p demo", description=__doc__)
     parser.add_argument("--output", default="out/demo")
+    parser.add_argument("--video-size", default="640x360",
+                        help="size of the generated demo video (default %(default)s)")
     args, rest = parser.parse_known_args(argv)
     media_dir = os.path.join(args.output, "media")
     print(f"demo media -> {media_dir}")
-    write_demo_media(media_dir)
-    summary = timeline.run([media_dir, "--output", args.output, *rest])
+    demo_paths = write_demo_media(media_dir)
+    # the demo inputs by name: media/ also receives generated and recoloured videos
+    summary = timeline.run([*demo_paths, "--output", args.output, *rest])
     print(summary.text())
     for path in render_plots(args.output):
         print(f"timeline plot: {path}")
@@ -47,4 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     video = os.path.join(media_dir, VIDEO_NAME)
     for path in recolor.demo(args.output, video, rest):
         print(f"recolour still: {path}")
+    _generate_export_report(args.output, demo_paths, args.video_size, rest)
     return 0
+
+
+def _generate_export_report(output: str, demo_paths: list[str], video_size: str,
+                            rest: list[str]) -> None:
+    """A music-driven video for one demo piece, palette exports, and the report page."""
+    from pipelines import export, generate, report
+
+    piece = next(p for p in demo_paths if os.path.basename(p) == GENERATE_PIECE)
+    gen = generate.run([piece, "--output", output, "--size", video_size, *rest])
+    print(gen.text().splitlines()[-1])
+    exports_dir = os.path.join(output, "exports")
+    written = export.run([output, "--format", "all", "--output", exports_dir])
+    print(f"exports: {sum(map(len, written.values()))} files (cube, gpl, ase, css, json, mpl) "
+          f"-> {exports_dir}")
+    path = report.build_report(output)
+    print(f"report: open {path}")
