@@ -156,7 +156,7 @@ th{color:#666;font-weight:600;font-size:12px;text-transform:uppercase;letter-spa
 .players figcaption{font-size:12px;color:#666;margin-bottom:4px;word-break:break-all}
 video{max-width:480px;width:100%;border-radius:6px;background:#000}
 audio{width:360px}
-.stills{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+.stills{display:grid;grid-template-columns:1fr 1fr;gap:10px;max-width:820px}
 .stills img{width:100%;border-radius:6px}
 .muted{color:#888;font-size:13px}
 table.failures td{word-break:break-all}
