@@ -30,12 +30,51 @@ def makedirs(uri: str) -> None:
 
 
 # Temp files of atomic_write_bytes: ".<final name>.tmp-<12 hex>" next to the final file.
-TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}$")
+# (an optional extension keeps encoders that pick the container by name happy)
+TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}(\.[A-Za-z0-9]{1,5})?$")
 
 
-def temp_path(uri: str) -> str:
+def temp_path(uri: str, suffix: str = "") -> str:
     parent, name = uri.rsplit("/", 1)
-    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
+    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}{suffix}"
+
+
+@contextlib.contextmanager
+def staged_output(out_uri: str, suffix: str = "") -> Iterator[str]:
+    """A local path to write an output file at, later published with :func:`publish_file`:
+    a hidden temp file beside a local output (same filesystem, so the rename is atomic), or a
+    temp file to upload for a remote one. Removed afterwards if still there."""
+    if is_local(out_uri):
+        path = temp_path(out_uri, suffix)
+    else:
+        fd, path = tempfile.mkstemp(prefix="m2p-out-", suffix=suffix)
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+def publish_file(local: str, uri: str) -> None:
+    """Make a finished local file visible at ``uri`` in one step (rename, or upload + rename)."""
+    if is_local(uri):
+        os.replace(local, uri)
+        return
+    tmp = temp_path(uri)
+    with open(local, "rb") as src, FileSystems.create(tmp) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    _rename_over(tmp, uri)
+
+
+def _rename_over(tmp: str, uri: str) -> None:
+    try:
+        FileSystems.rename([tmp], [uri])  # gs://: copy over the old object, then delete tmp
+    except Exception:
+        if not FileSystems.exists(uri):
+            raise
+        FileSystems.delete([uri])  # filesystems whose rename refuses to overwrite
+        FileSystems.rename([tmp], [uri])
 
 
 def atomic_write_bytes(uri: str, data: bytes) -> None:
@@ -58,13 +97,7 @@ def atomic_write_bytes(uri: str, data: bytes) -> None:
             return
         with FileSystems.create(tmp) as f:
             f.write(data)
-        try:
-            FileSystems.rename([tmp], [uri])  # gs://: copy over the old object, then delete tmp
-        except Exception:
-            if not FileSystems.exists(uri):
-                raise
-            FileSystems.delete([uri])  # filesystems whose rename refuses to overwrite
-            FileSystems.rename([tmp], [uri])
+        _rename_over(tmp, uri)
     except BaseException:
         with contextlib.suppress(Exception):
             if FileSystems.exists(tmp):

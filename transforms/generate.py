@@ -10,12 +10,7 @@ model version, size, fps, style, renderer version) matches is skipped unless ``f
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import tempfile
-import uuid
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -42,36 +37,6 @@ def _timeline_rows(timelines_dir: str, source_uri: str) -> list[dict]:
         return []
     with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
         return pq.read_table(f).to_pylist()
-
-
-@contextlib.contextmanager
-def _staging_path(out_uri: str):
-    """A hidden temp file beside a local output (same filesystem: atomic rename), else in the
-    temp folder (then uploaded)."""
-    if fsio.is_local(out_uri):
-        parent, name = os.path.split(out_uri)
-        path = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}.mp4")
-    else:
-        fd, path = tempfile.mkstemp(prefix="m2p-gen-", suffix=".mp4")
-        os.close(fd)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(path)
-
-
-def _publish(local: str, uri: str) -> None:
-    if fsio.is_local(uri):
-        os.replace(local, uri)
-        return
-    parent, name = uri.rsplit("/", 1)
-    tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
-    with open(local, "rb") as src, fsio.FileSystems.create(tmp) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    if fsio.FileSystems.exists(uri):
-        fsio.FileSystems.delete([uri])
-    fsio.FileSystems.rename([tmp], [uri])
 
 
 def _already_done(out_uri: str, record: str) -> bool:
@@ -114,10 +79,10 @@ class _GenerateFn(beam.DoFn):
             self._skipped.inc()
             return
         try:
-            with fsio.local_copy(uri) as local, _staging_path(out_uri) as tmp:
+            with fsio.local_copy(uri) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
                 stats = render_video(local, rows, tmp, self._spec, metadata=record,
                                      on_frames=lambda n: PROGRESS.add("frames", n))
-                _publish(tmp, out_uri)
+                fsio.publish_file(tmp, out_uri)
         except Exception as e:
             yield beam.pvalue.TaggedOutput(
                 self.FAILURES, failure_row(uri, "generate", e, self._run_id, media_id))

@@ -10,12 +10,8 @@ rerun skips finished media; ``force`` redoes them.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import tempfile
-import uuid
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -51,20 +47,6 @@ def image_output_path(media_dir: str, source_uri: str) -> str:
 
 def sidecar_path(output_uri: str) -> str:
     return output_uri + ".json"
-
-
-def publish_file(local: str, uri: str) -> None:
-    """Move a finished local file to ``uri`` atomically (hidden temp name, then rename)."""
-    parent, name = uri.rsplit("/", 1)
-    if fsio.is_local(uri):
-        os.replace(local, uri)
-        return
-    tmp = f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}"
-    with open(local, "rb") as src, fsio.FileSystems.create(tmp) as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-    if fsio.FileSystems.exists(uri):
-        fsio.FileSystems.delete([uri])
-    fsio.FileSystems.rename([tmp], [uri])
 
 
 def _is_done(output_uri: str, record: dict) -> bool:
@@ -147,9 +129,9 @@ class _RecolorFn(beam.DoFn):
 
     def _recolor(self, uri: str, out_uri: str, rows: list[dict]) -> None:
         track = TargetTrack.from_rows(rows)
-        with fsio.local_copy(uri) as local, _local_output(out_uri, ".mp4") as tmp:
+        with fsio.local_copy(uri) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
             stats = recolor_video(local, tmp, track, self._params)
-            publish_file(tmp, out_uri)
+            fsio.publish_file(tmp, out_uri)
         self._frames.inc(stats.frames)
 
 
@@ -166,22 +148,6 @@ class _RecolorImageFn(_RecolorFn):
         data = recolor_image_bytes(fsio.read_bytes(uri), uri, summary_palette(rows),
                                    self._params.transfer())
         fsio.atomic_write_bytes(out_uri, data)
-
-
-@contextlib.contextmanager
-def _local_output(out_uri: str, suffix: str):
-    """A hidden temp path beside a local output (same filesystem), else in the temp folder."""
-    if fsio.is_local(out_uri):
-        parent, name = os.path.split(out_uri)
-        path = os.path.join(parent, f".{name}.tmp-{uuid.uuid4().hex[:12]}{suffix}")
-    else:
-        fd, path = tempfile.mkstemp(prefix="m2p-out-", suffix=suffix)
-        os.close(fd)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(path)
 
 
 class RecolorVideo(beam.PTransform):
