@@ -12,7 +12,12 @@ import uuid
 from datetime import datetime, timezone
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    PipelineOptions,
+    StandardOptions,
+    TestOptions,
+)
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 LOCAL_RUNNERS = {"directrunner", "fnapirunner", "direct"}
@@ -49,6 +54,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def new_run_id() -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def is_dry_run(beam_argv: list[str]) -> bool:
+    """``--dry_run=True`` (Beam's TestOptions): build and translate the job, submit nothing. The
+    pipelines then touch no remote storage at launch either (no stale-temp cleanup)."""
+    return bool(PipelineOptions(beam_argv).view_as(TestOptions).dry_run)
 
 
 def make_pipeline(args: argparse.Namespace, beam_argv: list[str],

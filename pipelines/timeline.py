@@ -19,7 +19,7 @@ from m2p_core.checkpoint import (
 )
 from m2p_core.model import ModelConfig
 from m2p_core.timeline import TimelineParams
-from pipelines.options import add_common_arguments, make_pipeline, new_run_id
+from pipelines.options import add_common_arguments, is_dry_run, make_pipeline, new_run_id
 from pipelines.summary import RunSummary, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
@@ -158,9 +158,11 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     fsio.makedirs(opts.timelines_dir)
     fsio.makedirs(opts.failures_dir)
     t0 = time.perf_counter()
-    # Temp files older than this run were left by a killed one (writes are short).
-    removed = sum(fsio.remove_stale_temps(d, older_than=time.time())
-                  for d in (opts.timelines_dir, opts.failures_dir))
+    # Temp files older than this run were left by a killed one (writes are short). A dry run
+    # (--dry_run=True: translate the job, submit nothing) touches no storage.
+    removed = 0 if is_dry_run(beam_argv) else sum(
+        fsio.remove_stale_temps(d, older_than=time.time())
+        for d in (opts.timelines_dir, opts.failures_dir))
     p = make_pipeline(args, beam_argv, test_pipeline)
     build(p, opts)
     result = p.run()

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
 from m2p_core.checkpoint import load_checkpoint
 from m2p_core.model import Music2Palette
 from transforms import fsio
+
+
+def cuda_usable() -> bool:
+    """True only when CUDA can really allocate (a driver may be missing despite the wheel)."""
+    if not torch.cuda.is_available():
+        return False
+    try:
+        torch.empty(1, device="cuda")
+        return True
+    except Exception:
+        return False
 
 
 class Music2PaletteModelHandler(PytorchModelHandlerTensor):
@@ -22,6 +35,7 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
         min_batch_size: int | None = None,
         max_batch_size: int | None = 64,
         large_model: bool = False,
+        model_copies: int | None = None,
     ) -> None:
         super().__init__(
             state_dict_path=model_path,
@@ -30,6 +44,7 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
             min_batch_size=min_batch_size,
             max_batch_size=max_batch_size,
             large_model=large_model,
+            model_copies=model_copies,
         )
         self._model_path = model_path
 
@@ -39,6 +54,12 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
         return sum(t.element_size() * t.nelement() for t in batch)
 
     def load_model(self) -> torch.nn.Module:
+        if self._device.type == "cuda" and not cuda_usable():
+            # Beam's own loader does the same: --device GPU on a machine without a usable GPU
+            # runs on the CPU (with a warning) rather than failing every batch.
+            logging.getLogger(__name__).warning(
+                "--device GPU but no usable CUDA device here: running inference on the CPU")
+            self._device = torch.device("cpu")
         if fsio.is_local(self._model_path):
             loaded = load_checkpoint(self._model_path, device=self._device)
         else:
