@@ -83,7 +83,7 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
           videos: list[str], images: bool = False) -> None:
     handler = Music2PaletteModelHandler(
         opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
-        max_batch_size=opts.batch_size,
+        max_batch_size=opts.batch_size, model_copies=opts.model_copies,
     )
     media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
     audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media

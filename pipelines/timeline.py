@@ -45,6 +45,7 @@ class TimelineOptions:
     run_id: str
     decode_timeout_s: float | None = 600.0
     max_duration_s: float | None = 86400.0
+    model_copies: int | None = None  # RunInference copies per machine (None: per process)
 
     @property
     def timelines_dir(self) -> str:
@@ -113,7 +114,7 @@ def resolve_options(args: argparse.Namespace) -> TimelineOptions:
         model_version=model_version, sample_rate=ModelConfig().sample_rate,
         batch_size=args.batch_size, min_batch_size=args.min_batch_size, device=args.device,
         force=args.force, run_id=new_run_id(), decode_timeout_s=args.decode_timeout_s,
-        max_duration_s=args.max_duration_s,
+        max_duration_s=args.max_duration_s, model_copies=getattr(args, "model_copies", None),
     )
 
 
@@ -129,7 +130,7 @@ def build_timelines(p: beam.Pipeline, opts: TimelineOptions) -> TimelineParts:
     """Match -> Window -> Infer -> Rows -> WriteTimelines; failures left to the caller."""
     handler = Music2PaletteModelHandler(
         opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
-        max_batch_size=opts.batch_size,
+        max_batch_size=opts.batch_size, model_copies=opts.model_copies,
     )
     media = p | "Match" >> MatchMedia(opts.inputs, opts.run_id)
     windows = media.media | "Window" >> DecodeWindows(

@@ -142,8 +142,13 @@ def _check_job(job, handlers, inputs: list[str], output: str) -> None:
 def test_timeline_builds_a_dataflow_gpu_job(dry_run, tiny_checkpoint):
     inputs = ["gs://bucket/catalogue/", "gs://bucket/more/*.mp3"]
     job, handlers = dry_run(timeline, [*inputs, "--output", "gs://bucket/out",
-                                       "--model", tiny_checkpoint, *DATAFLOW])
+                                       "--model", tiny_checkpoint, "--model-copies", "1",
+                                       "--batch-size", "256", *DATAFLOW])
     _check_job(job, handlers, inputs, "gs://bucket/out/timelines")
+    # One model per worker machine, shared by its SDK processes; GPU-sized batches.
+    handler, = handlers
+    assert handler.share_model_across_processes() and handler.model_copies() == 1
+    assert handler.batch_elements_kwargs()["max_batch_size"] == 256
     assert b"gs://bucket/out/failures" in _payload_strings(job)
 
 
