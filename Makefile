@@ -28,6 +28,7 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/timeline.py
+	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/recolor.py
 
 # Reproduces the shipped checkpoint from ../shared/data/emotion4q (see docs/MODEL_CARD.md).
