@@ -34,8 +34,10 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64,
                         help="maximum windows per inference batch (default 64)")
     parser.add_argument("--min-batch-size", type=int, default=1)
-    parser.add_argument("--device", choices=["CPU", "GPU"], default="CPU",
-                        help="inference device for RunInference (GPU falls back to CPU)")
+    parser.add_argument("--device", choices=["auto", "CPU", "GPU"], default="auto",
+                        help="inference device for RunInference: auto (default) = the GPU "
+                             "wherever the worker has a usable CUDA device, else the CPU; GPU "
+                             "= the same with a warning when it falls back to the CPU")
     parser.add_argument("--model-copies", type=int, default=None, metavar="N",
                         help="RunInference model copies per worker machine, shared by its "
                              "processes (default: one per worker process); e.g. 1 on a "

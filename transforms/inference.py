@@ -31,16 +31,18 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
     def __init__(
         self,
         model_path: str,
-        device: str = "CPU",
+        device: str = "auto",
         min_batch_size: int | None = None,
         max_batch_size: int | None = 64,
         large_model: bool = False,
         model_copies: int | None = None,
     ) -> None:
+        # "auto": the GPU where the worker has one (decided on the worker, in load_model).
+        self._auto_device = device.lower() == "auto"
         super().__init__(
             state_dict_path=model_path,
             model_class=Music2Palette,
-            device=device,
+            device="GPU" if self._auto_device else device,
             min_batch_size=min_batch_size,
             max_batch_size=max_batch_size,
             large_model=large_model,
@@ -53,12 +55,25 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
         every tensor in Python, which costs far more than the inference itself.)"""
         return sum(t.element_size() * t.nelement() for t in batch)
 
+    def run_inference(self, batch, model, inference_args=None):
+        # Batches go where the model is. The device is decided when the model loads, but with
+        # a shared model (threads of one worker, model_copies) only one handler copy loads it;
+        # the others would still hold the requested device (e.g. cuda on a CPU-only worker).
+        if isinstance(model, torch.nn.Module):
+            param = next(model.parameters(), None)
+            if param is not None and param.device != self._device:
+                self._device = param.device
+        elif self._device.type == "cuda" and not cuda_usable():  # a shared model's proxy
+            self._device = torch.device("cpu")
+        return super().run_inference(batch, model, inference_args)
+
     def load_model(self) -> torch.nn.Module:
         if self._device.type == "cuda" and not cuda_usable():
             # Beam's own loader does the same: --device GPU on a machine without a usable GPU
             # runs on the CPU (with a warning) rather than failing every batch.
-            logging.getLogger(__name__).warning(
-                "--device GPU but no usable CUDA device here: running inference on the CPU")
+            if not getattr(self, "_auto_device", False):
+                logging.getLogger(__name__).warning(
+                    "--device GPU but no usable CUDA device here: running inference on the CPU")
             self._device = torch.device("cpu")
         if fsio.is_local(self._model_path):
             loaded = load_checkpoint(self._model_path, device=self._device)

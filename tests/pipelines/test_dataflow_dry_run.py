@@ -169,10 +169,27 @@ def test_generate_builds_a_dataflow_gpu_job(dry_run, tiny_checkpoint):
     assert any("Generate" in n for n in _transform_names(job))
 
 
-def test_gpu_device_falls_back_to_cpu_without_cuda(tiny_checkpoint):
-    """--device GPU on a machine without a usable GPU runs on the CPU (never fails)."""
-    handler = Music2PaletteModelHandler(tiny_checkpoint, device="GPU")
+@pytest.mark.parametrize("device", ["GPU", "auto"])
+def test_gpu_device_falls_back_to_cpu_without_cuda(tiny_checkpoint, device):
+    """--device GPU/auto on a machine without a usable GPU runs on the CPU (never fails)."""
+    handler = Music2PaletteModelHandler(tiny_checkpoint, device=device)
+    assert handler._device.type == "cuda"  # decided on the worker, not when building the job
     with mock.patch("transforms.inference.cuda_usable", return_value=False):
         model = handler.load_model()
     assert handler._device.type == "cpu"
     assert next(model.parameters()).device.type == "cpu"
+
+
+def test_cpu_device_stays_on_the_cpu(tiny_checkpoint):
+    handler = Music2PaletteModelHandler(tiny_checkpoint, device="CPU")
+    with mock.patch("transforms.inference.cuda_usable", return_value=True):
+        model = handler.load_model()
+    assert next(model.parameters()).device.type == "cpu"
+
+
+def test_default_device_is_auto(dry_run, tiny_checkpoint):
+    """Without --device the job's handler also targets the GPU (auto: used where present)."""
+    argv = [a for a in DATAFLOW if a not in ("--device", "GPU")]
+    job, handlers = dry_run(timeline, ["gs://bucket/in/", "--output", "gs://bucket/out",
+                                       "--model", tiny_checkpoint, *argv])
+    assert handlers and all(h._device.type == "cuda" and h._auto_device for h in handlers)

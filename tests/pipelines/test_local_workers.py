@@ -53,3 +53,16 @@ def test_two_workers_write_the_same_timelines_as_one(tmp_path, tiny_checkpoint):
     assert one.num_rows == two.num_rows > 0
     for col in ("source_uri", "window_index", "media_id", "palette_hex", "quadrant"):
         assert one.column(col).to_pylist() == two.column(col).to_pylist(), col
+
+
+def test_threads_share_one_model_on_the_cpu_with_device_auto(tmp_path, tiny_checkpoint):
+    """Two worker threads share one loaded model; the copy of the handler that did not load
+    it must still send batches to the model's device (the CPU here), not the requested GPU."""
+    from media_factory import music
+
+    lib = tmp_path / "lib"
+    for i in range(3):
+        music(lib / f"m{i}.mp3", 12.0, "happy")
+    summary = timeline.run([str(lib), "--output", str(tmp_path / "out"), "--model",
+                            tiny_checkpoint, "--workers", "2", "--device", "auto"])
+    assert (summary.media_written, summary.failures) == (3, 0), summary
