@@ -193,3 +193,25 @@ def test_default_device_is_auto(dry_run, tiny_checkpoint):
     job, handlers = dry_run(timeline, ["gs://bucket/in/", "--output", "gs://bucket/out",
                                        "--model", tiny_checkpoint, *argv])
     assert handlers and all(h._device.type == "cuda" and h._auto_device for h in handlers)
+
+
+def test_flex_template_launcher_builds_the_job(dry_run, tiny_checkpoint):
+    """deploy/flex_template/main.py: template parameters (--name=value, comma-separated
+    inputs) become the same Dataflow job."""
+    import runpy
+    from pathlib import Path
+
+    main_py = Path(__file__).resolve().parents[2] / "deploy" / "flex_template" / "main.py"
+    launcher = runpy.run_path(str(main_py))
+    argv = [a for a in DATAFLOW if a not in ("--runner", "DataflowRunner")]
+
+    class Launcher:  # dry_run calls module.run(argv)
+        @staticmethod
+        def run(args):
+            return launcher["main"](args)
+
+    inputs = ["gs://bucket/catalogue/", "gs://bucket/new/*.mp3"]
+    job, handlers = dry_run(Launcher, [f"--inputs={','.join(inputs)}",
+                                       "--output=gs://bucket/out", f"--model={tiny_checkpoint}",
+                                       "--batch-size=256", *argv])
+    _check_job(job, handlers, inputs, "gs://bucket/out/timelines")
