@@ -13,7 +13,8 @@ cores with other work, and the speed-up says little about the pipeline.
 Each worker count first gets an untimed warm-up run on two clips, so first-use costs of the process
 (imports, kernels) do not all land on whichever count runs first.
 
-Usage: python bench/scale.py [--clips 100] [--workers 1 2] [--repeats 1] [--mode NAME] [--keep]
+Usage: python bench/scale.py [--clips 100] [--workers 1 2] [--repeats 1] [--mode NAME]
+                             [--device auto|CPU|GPU] [--model CKPT] [--keep]
 Target (issue #6): >= 1.7x with 2 workers on the 2-core machine, outputs identical.
 """
 
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="Beam --direct_running_mode for N > 1 (default: the pipeline's)")
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(), "m2p-bench-clips"))
     parser.add_argument("--model", default=None, help="checkpoint (default: the shipped one)")
+    parser.add_argument("--device", default=None, choices=["auto", "CPU", "GPU"],
+                        help="RunInference device (default: the pipeline's, auto)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="runs per worker count; the fastest counts (default 1)")
     parser.add_argument("--keep", action="store_true", help="keep the output folders")
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tempfile.mkdtemp(prefix=f"m2p-scale-{workers}w-"))
         extra = ["--direct_running_mode", args.mode] if args.mode and workers > 1 else []
         extra += ["--model", args.model] if args.model else []
+        extra += ["--device", args.device] if args.device else []
         t = time.perf_counter()
         summary = timeline.run([*inputs, "--output", str(out), "--workers", str(workers),
                                 *extra])
