@@ -29,12 +29,14 @@ test: install lint
 bench: install
 	$(BIN)/python bench/timeline.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/inference.py
 	$(BIN)/python bench/recolor.py
+	$(BIN)/m2p evaluate --manifest $(MANIFEST) --json out/evaluation.json
 
 # Reproduces the shipped checkpoint from ../shared/data/emotion4q (see docs/MODEL_CARD.md).
 MANIFEST ?= ../shared/data/emotion4q/labels.csv
 train: install
-	$(BIN)/m2p train --manifest $(MANIFEST) --output m2p_core/checkpoints/m2p-v0.pt
+	$(BIN)/m2p train --manifest $(MANIFEST) --val-fold -1 --output m2p_core/checkpoints/m2p-v1.pt
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache

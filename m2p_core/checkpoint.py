@@ -26,7 +26,7 @@ import torch
 from m2p_core.model import ModelConfig, Music2Palette
 
 FORMAT = "m2p-checkpoint/1"
-DEFAULT_CHECKPOINT_NAME = "m2p-v0.pt"
+DEFAULT_CHECKPOINT_NAME = "m2p-v1.pt"
 
 
 class CheckpointError(Exception):

@@ -105,6 +105,24 @@ def lab_to_linear_srgb(lab: torch.Tensor) -> torch.Tensor:
     return xyz @ _XYZ_TO_LINEAR_SRGB.to(lab).T
 
 
+_LINEAR_SRGB_TO_XYZ = torch.linalg.inv(_XYZ_TO_LINEAR_SRGB.double()).float()
+
+
+def srgb01_to_lab(rgb01: torch.Tensor) -> torch.Tensor:
+    """Non-linear sRGB (..., 3) in [0, 1] -> CIELAB D65 (..., 3) (IEC 61966-2-1 transfer)."""
+    linear = torch.where(rgb01 <= 0.04045, rgb01 / 12.92,
+                         ((rgb01.clamp_min(0.04045) + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ _LINEAR_SRGB_TO_XYZ.to(rgb01).T
+    delta = 6.0 / 29.0
+
+    def f(t: torch.Tensor) -> torch.Tensor:
+        return torch.where(t > delta**3, t.clamp_min(delta**3) ** (1.0 / 3.0),
+                           t / (3.0 * delta**2) + 4.0 / 29.0)
+
+    fx, fy, fz = f(xyz[..., 0] / _XN), f(xyz[..., 1] / _YN), f(xyz[..., 2] / _ZN)
+    return torch.stack([116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)], dim=-1)
+
+
 def srgb_gamut_excess(lab: torch.Tensor) -> torch.Tensor:
     """(...,) how far outside the sRGB cube a colour is (0 inside), in linear-RGB units."""
     rgb = lab_to_linear_srgb(lab)

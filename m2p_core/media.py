@@ -8,8 +8,10 @@ output frames, and memory stays bounded by one chunk regardless of the media dur
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -169,8 +171,7 @@ def probe(source: Source) -> MediaInfo:
             pos = source.tell() if source.seekable() else None
         except (OSError, ValueError):
             pos = None
-    _enable_error_logs()
-    with av.logging.Capture():  # FFmpeg's complaints become our exception, not stderr noise
+    with _error_logs(), av.logging.Capture():  # FFmpeg's complaints: our exception, not stderr
         container = _open(source, name)
     try:
         if not container.streams.audio:
@@ -237,13 +238,33 @@ def iter_audio(source: Source, sample_rate: int, *, chunk_s: float = 2.0,
                        max_duration_s)
 
 
-def _enable_error_logs() -> None:
+_LOG_LOCK = threading.Lock()
+_LOG_USERS = 0
+_LOG_SAVED: int | None = None
+
+
+@contextlib.contextmanager
+def _error_logs() -> Iterator[None]:
     """FFmpeg reports concealed damage only through its log; PyAV's default level (None)
-    drops it. Raise the level to ERROR (never lower an explicit setting) so that
-    :class:`av.logging.Capture` (thread-local) sees decoder errors."""
-    level = av.logging.get_level()
-    if level is None or level < av.logging.ERROR:
-        av.logging.set_level(av.logging.ERROR)
+    drops it. While audio is opened/decoded here, raise the level to ERROR (never lower an
+    explicit setting) so that :class:`av.logging.Capture` (thread-local) sees decoder errors;
+    put it back as soon as no decode in this process needs it. PyAV's log callback takes the
+    GIL: left on, codec-internal threads (frame-threaded H.264 in the recolour and generate
+    paths) logging through it while their caller holds the GIL can deadlock."""
+    global _LOG_USERS, _LOG_SAVED
+    with _LOG_LOCK:
+        if _LOG_USERS == 0:
+            _LOG_SAVED = av.logging.get_level()
+            if _LOG_SAVED is None or _LOG_SAVED < av.logging.ERROR:
+                av.logging.set_level(av.logging.ERROR)
+        _LOG_USERS += 1
+    try:
+        yield
+    finally:
+        with _LOG_LOCK:
+            _LOG_USERS -= 1
+            if _LOG_USERS == 0:
+                av.logging.set_level(_LOG_SAVED)
 
 
 def _audio_duration_s(container: av.container.InputContainer,
@@ -286,8 +307,15 @@ def _wav_missing_bytes(path: str) -> int:
 def _iter_audio(source: Source, sample_rate: int, chunk_n: int, stats: DecodeStats,
                 time_budget_s: float | None,
                 max_duration_s: float | None) -> Iterator[np.ndarray]:
+    with _error_logs():
+        yield from _decode_audio_chunks(source, sample_rate, chunk_n, stats, time_budget_s,
+                                        max_duration_s)
+
+
+def _decode_audio_chunks(source: Source, sample_rate: int, chunk_n: int, stats: DecodeStats,
+                         time_budget_s: float | None,
+                         max_duration_s: float | None) -> Iterator[np.ndarray]:
     name = _describe(source)
-    _enable_error_logs()
     clock = time.monotonic
     t_resume = clock()
 

@@ -12,6 +12,7 @@ Writers (:func:`write_audio`, :func:`write_video`) encode with PyAV only (no ffm
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Iterator
@@ -396,11 +397,11 @@ class _AudioEncoder:
     """
 
     def __init__(self, container: av.container.OutputContainer, codec: str, rate: int,
-                 in_rate: int) -> None:
+                 in_rate: int, bit_rate: int = 96_000) -> None:
         self.container = container
         self.stream = container.add_stream(codec, rate=rate, layout="mono")
         if codec in ("aac", "libopus", "libmp3lame", "libvorbis"):
-            self.stream.codec_context.bit_rate = 96_000
+            self.stream.codec_context.bit_rate = bit_rate
         self.in_rate = in_rate
         self._pts = 0
 
@@ -439,6 +440,18 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
         if len(samples):
             enc.write(samples)
         enc.flush()
+
+
+def encode_audio_bytes(samples: np.ndarray, sample_rate: int, container_format: str,
+                       codec: str, bit_rate: int) -> bytes:
+    """Encode mono ``samples`` in memory, e.g. ('mp3', 'libmp3lame', 64000) or
+    ('adts', 'aac', 96000); returns the encoded file's bytes."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=container_format) as container:
+        enc = _AudioEncoder(container, codec, sample_rate, sample_rate, bit_rate)
+        enc.write(np.asarray(samples, dtype=np.float32))
+        enc.flush()
+    return buf.getvalue()
 
 
 PATTERNS = ("bars", "gradient", "natural")  # natural: landscape pan with a face (skin tones)

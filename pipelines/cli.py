@@ -10,6 +10,7 @@ USAGE = """usage: m2p COMMAND [ARGS...]
 commands:
   timeline INPUT... --output DIR   palette timelines (Parquet) for audio/video files
   train --manifest CSV --output CKPT   train the model
+  evaluate --manifest CSV          artist-disjoint cross-validation vs baselines
   demo [--output out/demo]         everything on generated demo media
   generate AUDIO... --output DIR [--size WxH] [--fps N] [--style NAME]   music-driven video
   export DIR --format cube|gpl|ase|css|json|mpl|all --output OUT   palettes for other tools
@@ -33,6 +34,12 @@ def _train(argv: list[str]) -> int:
     return train.main(argv)
 
 
+def _evaluate(argv: list[str]) -> int:
+    from pipelines import evaluate
+
+    return evaluate.main(argv)
+
+
 def _demo(argv: list[str]) -> int:
     from pipelines import demo
 
@@ -51,8 +58,8 @@ def _recolor_image(argv: list[str]) -> int:
     return recolor.main_images(argv)
 
 
-COMMANDS = {"timeline": _timeline, "train": _train, "demo": _demo, "recolor": _recolor,
-            "recolor-image": _recolor_image}
+COMMANDS = {"timeline": _timeline, "train": _train, "evaluate": _evaluate, "demo": _demo,
+            "recolor": _recolor, "recolor-image": _recolor_image}
 
 
 def _generate(argv: list[str]) -> int:

@@ -23,12 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-fold", type=int, default=d.val_fold,
                         help="artist-disjoint fold held out for validation; -1 = none")
     parser.add_argument("--threads", type=int, default=d.threads)
+    parser.add_argument("--decoder-epochs", type=int, default=d.decoder_epochs)
+    parser.add_argument("--no-codec-augmentation", action="store_true",
+                        help="train on the manifest's audio only (no MP3/AAC re-encodes)")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
                         help="where decoded audio is cached (never inside the repository)")
     args = parser.parse_args(argv)
     cfg = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         val_folds=args.val_folds, val_fold=args.val_fold, seed=args.seed, threads=args.threads,
+        decoder_epochs=args.decoder_epochs,
+        codec_variants=() if args.no_codec_augmentation else d.codec_variants,
     )
     info = run_training(args.manifest, args.output, cfg=cfg, cache_dir=args.cache_dir)
     print(json.dumps({"model_version": info["model_version"], "n_train": info["n_train"],

@@ -12,7 +12,7 @@ from m2p_core.colour_space import palette_distance, srgb01_to_lab
 from m2p_core.colour_torch import mean_pairwise_delta_e2000
 
 TERMS = ("emotion", "diversity", "song", "alternatives", "harmony", "lightness", "gamut",
-         "reconstruction")
+         "reconstruction", "proportions", "vividness")
 
 
 def _random_palettes(n: int, seed: int, k: int = 5, lo: float = 0.05, hi: float = 0.95):
@@ -192,7 +192,7 @@ def test_total_loss_finite_scalar_with_gradients_and_all_terms(dtype):
     total, terms = pl.total_loss(w, palette, torch.softmax(logits, -1), alt, va, clips, quads,
                                  target)
     assert total.dim() == 0 and torch.isfinite(total)
-    assert set(terms) == set(TERMS) and len(terms) == 8
+    assert set(terms) == set(TERMS) and len(terms) == 10
     assert all(isinstance(v, float) and np.isfinite(v) for v in terms.values())
     assert terms["song"] > 0 and terms["gamut"] > 0 and terms["alternatives"] > 0
     expected = sum(getattr(w, k) * v for k, v in terms.items())
@@ -218,8 +218,9 @@ def test_each_term_is_differentiable_alone():
         "lightness": lambda: pl.lightness_loss(palette),
         "gamut": lambda: pl.gamut_loss(palette),
         "reconstruction": lambda: pl.reconstruction_loss(palette, target),
+        "vividness": lambda: pl.vividness_loss(palette * 3.0),  # some colours above C* 85
     }
-    assert set(fns) == set(TERMS)
+    assert set(fns) == set(TERMS) - {"proportions"}  # a term of the weights: tested below
     for name, fn in fns.items():
         palette.grad = None
         loss = fn()
@@ -252,3 +253,30 @@ def test_gradient_steps_on_diversity_alone_increase_mean_delta_e():
     after = float(mean_pairwise_delta_e2000(param.detach()))
     assert after > before + 10.0
     assert float(pl.diversity_loss(param.detach(), 32.0)) < 1.0 - before / 32.0
+
+
+def test_proportions_loss_wants_several_colours():
+    k = 5
+    even = torch.full((1, k), 1.0 / k)
+    dominant = torch.tensor([[0.8, 0.05, 0.05, 0.05, 0.05]])
+    assert float(pl.proportions_loss(even)) == 0.0
+    assert float(pl.proportions_loss(dominant)) > 0.1
+    logits = torch.tensor([[3.0, 0.0, 0.0, 0.0, 0.0]], requires_grad=True)
+    pl.proportions_loss(torch.softmax(logits, -1)).backward()
+    assert float(logits.grad[0, 0]) > 0  # descending lowers the dominant colour's share
+
+
+def test_vividness_penalises_only_neon_chroma():
+    calm = torch.tensor([[[60.0, 20.0, 30.0], [40.0, -30.0, 10.0]]])
+    neon = torch.tensor([[[60.0, 90.0, -60.0], [50.0, 0.0, 0.0]]])
+    assert float(pl.vividness_loss(calm)) == 0.0
+    assert float(pl.vividness_loss(neon)) > 0.0
+
+
+def test_weighted_reconstruction_charges_large_off_prior_areas():
+    target = torch.tensor([[[50.0, 40.0, 30.0], [70.0, 10.0, 50.0]]])
+    palette = torch.tensor([[[50.0, 40.0, 30.0], [60.0, 80.0, -80.0]]])  # colour 2 is off-prior
+    small = pl.reconstruction_loss(palette, target, torch.tensor([[0.9, 0.1]]))
+    large = pl.reconstruction_loss(palette, target, torch.tensor([[0.1, 0.9]]))
+    assert float(large) > float(small) > 0.0
+    assert float(pl.reconstruction_loss(target, target)) == pytest.approx(0.0, abs=1e-3)
