@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tempfile.mkdtemp(prefix="m2p-bench-out-"))
         try:
             t = time.perf_counter()
-            summary = timeline.run([args.cache, "--output", str(out), "--workers", str(workers)])
+            summary = timeline.run([*map(str, paths), "--output", str(out),
+                                    "--workers", str(workers)])
             wall = time.perf_counter() - t
             assert summary.media_written == len(paths), summary
             rows.append((f"m2p timeline end to end, --workers {workers}", summary.audio_s, wall))
