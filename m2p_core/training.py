@@ -42,6 +42,7 @@ from m2p_core.model import ModelConfig, Music2Palette
 from m2p_core.palette_losses import LossWeights, total_loss
 from m2p_core.palette_v0 import palette_from_emotion
 from m2p_core.russell import QUADRANTS, quadrant_of
+from m2p_core.synthetic_data import SYNTHETIC_ARTIST, write_synthetic_set
 
 _IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 
@@ -63,6 +64,8 @@ class TrainConfig:
     decoder_epochs: int = 25
     decoder_batch_size: int = 128
     decoder_learning_rate: float = 2e-3
+    synthetic_clips: int = 0  # labelled synthetic clips added to training (never validation)
+    synthetic_weight: float = 0.5  # their loss weight relative to a real clip
     loss_weights: LossWeights = field(default_factory=LossWeights)
 
 
@@ -124,14 +127,30 @@ def load_features(
 def artist_disjoint_split(
     rows: Sequence[ManifestRow], n_folds: int, fold: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, val) with no artist in both, stratified by quadrant."""
-    y = [r.quadrant for r in rows]
-    groups = [r.artist for r in rows]
+    """Indices (train, val) with no artist in both, stratified by quadrant. Synthetic rows
+    (artist :data:`~m2p_core.synthetic_data.SYNTHETIC_ARTIST`) are always in train; the real
+    rows' split does not depend on them."""
+    real = np.array([i for i, r in enumerate(rows) if r.artist != SYNTHETIC_ARTIST], dtype=int)
+    synthetic = np.setdiff1d(np.arange(len(rows)), real)
+    y = [rows[i].quadrant for i in real]
+    groups = [rows[i].artist for i in real]
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for i, (tr, va) in enumerate(splitter.split(np.zeros(len(rows)), y, groups)):
+    for i, (tr, va) in enumerate(splitter.split(np.zeros(len(real)), y, groups)):
         if i == fold:
-            return tr, va
+            return np.concatenate([real[tr], synthetic]), real[va]
     raise ValueError(f"fold {fold} out of range for {n_folds} folds")
+
+
+def with_synthetic(rows: Sequence[ManifestRow], cfg: TrainConfig,
+                   cache_dir: Path) -> list[ManifestRow]:
+    """``rows`` plus ``cfg.synthetic_clips`` generated clips (rendered once under the cache,
+    next to the decoded-audio cache), their weights scaled by ``cfg.synthetic_weight``."""
+    if cfg.synthetic_clips <= 0:
+        return list(rows)
+    manifest = write_synthetic_set(cache_dir.parent / "synthetic", cfg.synthetic_clips, cfg.seed)
+    synthetic = [replace(r, weight=r.weight * cfg.synthetic_weight)
+                 for r in read_manifest(manifest)]
+    return [*rows, *synthetic]
 
 
 def quadrant_metrics(true_va: np.ndarray, pred_va: np.ndarray) -> dict[str, float]:
@@ -368,6 +387,9 @@ def train(
         tr_idx, va_idx = artist_disjoint_split(rows, cfg.val_folds, cfg.val_fold, cfg.seed)
     else:
         tr_idx, va_idx = np.arange(len(rows)), np.array([], dtype=int)
+    n_synthetic = sum(rows[i].artist == SYNTHETIC_ARTIST for i in tr_idx)
+    if n_synthetic:
+        log(f"[train] {len(tr_idx) - n_synthetic} real + {n_synthetic} synthetic training clips")
     model = Music2Palette(model_config)
     t0 = time.time()
     enc_hist = train_encoder(model, feats, rows, tr_idx, va_idx, cfg, log)
@@ -386,6 +408,7 @@ def train(
         "train_config": {k: v for k, v in asdict(cfg).items() if k != "loss_weights"},
         "loss_weights": asdict(cfg.loss_weights),
         "n_train": int(len(tr_idx)),
+        "n_train_synthetic": int(n_synthetic),
         "n_val": int(len(va_idx)),
         "n_train_artists": len({rows[i].artist for i in tr_idx}),
         "n_val_artists": len({rows[i].artist for i in va_idx}),
@@ -409,9 +432,9 @@ def run_training(
     """Read a manifest, decode its audio, train, save the checkpoint. Returns train_info."""
     cfg = cfg or TrainConfig()
     model_config = model_config or ModelConfig()
-    rows = read_manifest(manifest_path)
-    feats = load_features(rows, model_config, cfg.codec_variants, cache_dir or default_cache_dir(),
-                          log)
+    cache_dir = cache_dir or default_cache_dir()
+    rows = with_synthetic(read_manifest(manifest_path), cfg, cache_dir)
+    feats = load_features(rows, model_config, cfg.codec_variants, cache_dir, log)
     model, info = train(rows, feats, model_config, cfg, log)
     with open(manifest_path, "rb") as f:
         info["manifest_sha256"] = hashlib.sha256(f.read()).hexdigest()

@@ -10,7 +10,13 @@ from pathlib import Path
 from m2p_core.evaluation import cross_validate, format_table
 from m2p_core.manifest import read_manifest
 from m2p_core.model import ModelConfig
-from m2p_core.training import TrainConfig, default_cache_dir, load_features, load_waves
+from m2p_core.training import (
+    TrainConfig,
+    default_cache_dir,
+    load_features,
+    load_waves,
+    with_synthetic,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,14 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--threads", type=int, default=d.threads,
                         help="torch threads (0 = torch's default)")
+    parser.add_argument("--synthetic-clips", type=int, default=d.synthetic_clips,
+                        help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
+                             "to training; never to validation")
+    parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
+                        help="loss weight of a synthetic clip relative to a real one")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     args = parser.parse_args(argv)
     cfg = replace(d, val_folds=args.folds, epochs=args.epochs,
                   decoder_epochs=args.decoder_epochs, seed=args.seed, threads=args.threads,
-                  codec_variants=() if args.no_codec_augmentation else d.codec_variants)
+                  codec_variants=() if args.no_codec_augmentation else d.codec_variants,
+                  synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight)
     model_config = ModelConfig()
-    rows = read_manifest(args.manifest)
+    rows = with_synthetic(read_manifest(args.manifest), cfg, args.cache_dir)
     # the MP3 variant is always computed, for the codec-robustness column
     variants = tuple(dict.fromkeys((*cfg.codec_variants, "mp3_128k")))
     feats = load_features(rows, model_config, variants, args.cache_dir)
@@ -47,5 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"folds": folds, "config": {
             "epochs": cfg.epochs, "decoder_epochs": cfg.decoder_epochs,
-            "codec_variants": list(cfg.codec_variants)}, "table": table}, indent=2))
+            "codec_variants": list(cfg.codec_variants),
+            "synthetic_clips": cfg.synthetic_clips, "synthetic_weight": cfg.synthetic_weight,
+        }, "table": table}, indent=2))
     return 0

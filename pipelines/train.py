@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoder-epochs", type=int, default=d.decoder_epochs)
     parser.add_argument("--no-codec-augmentation", action="store_true",
                         help="train on the manifest's audio only (no MP3/AAC re-encodes)")
+    parser.add_argument("--synthetic-clips", type=int, default=d.synthetic_clips,
+                        help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
+                             "to training; never to validation")
+    parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
+                        help="loss weight of a synthetic clip relative to a real one")
     parser.add_argument("--cache-dir", type=Path, default=default_cache_dir(),
                         help="where decoded audio is cached (never inside the repository)")
     args = parser.parse_args(argv)
@@ -34,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         val_folds=args.val_folds, val_fold=args.val_fold, seed=args.seed, threads=args.threads,
         decoder_epochs=args.decoder_epochs,
         codec_variants=() if args.no_codec_augmentation else d.codec_variants,
+        synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight,
     )
     info = run_training(args.manifest, args.output, cfg=cfg, cache_dir=args.cache_dir)
     print(json.dumps({"model_version": info["model_version"], "n_train": info["n_train"],
