@@ -10,9 +10,16 @@ CIELAB moves as follows:
    full transfer) and the curve's slope is kept within [min_slope, max_slope], so contrast is
    neither crushed nor blown out.
 3. Chroma: each palette colour i contributes its a*b* shift (target − source), blended by
-   Chang's normalised radial-basis weights w_i(x) (Gaussian kernel, σ = mean distance between
-   palette colours, interpolating: w_i(S_j) = δ_ij; negative weights clamped). Black and white are
-   extra palette entries that never move (as in Chang et al.), so neutrals at the ends stay put.
+   Chang's normalised radial-basis weights w_i(x) (Gaussian kernel, interpolating:
+   w_i(S_j) = δ_ij; negative weights clamped). Black and white are extra palette entries that
+   never move (as in Chang et al.), so neutrals at the ends stay put. The kernel width is
+   ``rbf_scale`` (default ½) × Chang's σ (the mean distance between the palette's colours):
+   with Chang's full σ the kernel spans the whole palette, the interpolation system is
+   ill-conditioned (cond(Φ) ≈ 150, |λ| up to ≈ 24 on the bench footage) and the weights swing
+   steeply around each palette colour — a grainy foliage cluster took ~10% of the distant sky's
+   shift and 10% of black's zero shift, so on average it moved a third of its palette colour's
+   move, and grain was amplified into chroma speckle. At ½σ (cond ≈ 8, |λ| ≤ 2.3) each weight is
+   a smooth bump around its own colour; palette colours still map exactly to their targets.
 4. Skin tones (hue ≈ 60°, moderate chroma) keep most of their hue by default.
 5. Strength blends between the identity (0, exact) and the full transfer (1).
 6. Gamut: the move from x is shortened along its own direction until the result is in sRGB
@@ -37,10 +44,13 @@ class TransferParams:
     skin_keep: float = 0.85  # fraction of a skin colour's chroma move that is cancelled
     min_slope: float = 0.6
     max_slope: float = 1.7
+    rbf_scale: float = 0.5  # RBF kernel width as a fraction of Chang's σ (1 = the paper's)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {self.strength}")
+        if self.rbf_scale <= 0.0:
+            raise ValueError(f"rbf_scale must be > 0, got {self.rbf_scale}")
 
 
 def order_by_lightness(palette: np.ndarray) -> np.ndarray:
@@ -105,8 +115,8 @@ class PaletteTransfer:
                                        np.zeros((2, 2))])
         d = np.linalg.norm(self.source[:, None] - self.source[None], axis=-1)
         k = len(self.source)
-        self._sigma = float(d.sum() / max(1, k * (k - 1))) if k > 1 else 25.0
-        self._sigma = max(self._sigma, 5.0)
+        sigma = float(d.sum() / max(1, k * (k - 1))) if k > 1 else 50.0  # Chang's σ
+        self._sigma = max(params.rbf_scale * sigma, 5.0)
         phi = self._phi(np.linalg.norm(self._centres[:, None] - self._centres[None], axis=-1))
         self._lambda = np.linalg.inv(phi + 1e-6 * np.eye(len(phi)))
 
