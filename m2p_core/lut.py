@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from m2p_core.colour_space import lab_to_srgb01, srgb01_to_lab
-from m2p_core.lut_apply import NC, NY, YuvLut, cell_centres
+from m2p_core.lut_apply import D_ONE, NC, NY, YuvLut, grid_nodes
 from m2p_core.transfer import PaletteTransfer
 from m2p_core.yuv import YuvSpec
-
-#: the chroma table is baked on a grid half as fine in Cb/Cr and upsampled (the transfer is smooth)
-_BAKE_STEP = 2
 
 
 def _lab_of_codes(spec: YuvSpec, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -43,22 +40,14 @@ def bake_yuv_lut(transfer: PaletteTransfer, spec: YuvSpec) -> YuvLut:
     y_curve = np.clip(np.rint(np.arange(256) + dy), 0, 255).astype(np.uint8)
     y_curve = np.maximum.accumulate(y_curve)  # monotonic, whatever the rounding
 
-    # chroma deltas on a coarse (Y, Cb, Cr) grid of cell centres
-    yc, cc = cell_centres()
-    cc_coarse = np.concatenate([cc[::_BAKE_STEP], cc[-1:]])
-    grid = np.stack(np.meshgrid(yc, cc_coarse, cc_coarse, indexing="ij"), axis=-1)
+    # chroma deltas at the grid's nodes; the kernel interpolates trilinearly between them
+    yn, cn = grid_nodes()
+    grid = np.stack(np.meshgrid(cn, cn, yn, indexing="ij"), axis=-1)[..., [2, 0, 1]]
     _, lab = _lab_of_codes(spec, grid)
     out = transfer.apply(lab)
     delta = _codes_of_lab(spec, out)[..., 1:] - _codes_of_lab(spec, lab)[..., 1:]
-    # upsample Cb/Cr linearly to the table's resolution
-    pos = np.interp(cc, cc_coarse, np.arange(len(cc_coarse)))
-    i0 = np.minimum(np.floor(pos).astype(int), len(cc_coarse) - 2)
-    f = (pos - i0)[None, :, None, None]
-    delta = delta[:, i0] * (1 - f) + delta[:, i0 + 1] * f
-    f = (pos - i0)[None, None, :, None]
-    delta = delta[:, :, i0] * (1 - f) + delta[:, :, i0 + 1] * f
-    table = np.clip(np.rint(delta), -255, 255).astype(np.int16).transpose(1, 2, 0, 3)
-    table = np.ascontiguousarray(table)  # luma cells innermost: neighbours share a cache line
+    table = np.clip(np.rint(delta * D_ONE), -255 * D_ONE, 255 * D_ONE).astype(np.int16)
+    table = np.ascontiguousarray(table)
     assert table.shape == (NC, NC, NY, 2)
     return YuvLut(y_curve, table)
 

@@ -5,7 +5,17 @@ import pytest
 
 from m2p_core.colour_space import hex_to_lab, in_srgb_gamut, lab_to_srgb01
 from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
-from m2p_core.lut_apply import YuvLut, apply_yuv420_copy, blend
+from m2p_core.lut_apply import (
+    C_SHIFT,
+    D_ONE,
+    L_SHIFT,
+    NC,
+    NY,
+    Y_SHIFT,
+    YuvLut,
+    apply_yuv420_copy,
+    blend,
+)
 from m2p_core.metrics import palette_reduction, ssim
 from m2p_core.palette_extract import ShotDetector, weighted_kmeans
 from m2p_core.palette_track import TargetTrack, paired_distance
@@ -102,6 +112,52 @@ def test_yuv_lut_identity_is_exact_and_transfer_follows_rgb(spec):
         np.clip(spec.to_srgb01(np.array([yy[0, 0], uu[0, 0], vv[0, 0]], float)), 0, 1)))), 0, 1))
     assert abs(int(ou[0, 0]) - want[1]) <= 6 and abs(int(ov[0, 0]) - want[2]) <= 6
     assert abs(int(oy[0, 0]) - want[0]) <= 6  # luma follows the 1-D curve of L*
+
+
+def _trilinear_reference(y, u, v, lut, planes=False):
+    """Float trilinear interpolation of the node table at (mean 2x2 luma, Cb, Cr); with
+    ``planes``, at the mean luma rounded as the kernel rounds it (to its chroma planes)."""
+    d = lut.chroma_delta / D_ONE
+    hc, wc = u.shape
+    ym = y[: 2 * hc, : 2 * wc].reshape(hc, 2, wc, 2).astype(float).mean(axis=(1, 3))
+    if planes:
+        ym = np.floor((ym + (1 << L_SHIFT) / 2) / (1 << L_SHIFT)) * (1 << L_SHIFT)
+    py, pu, pv = ym / (1 << Y_SHIFT), u / (1 << C_SHIFT), v / (1 << C_SHIFT)
+    ky, ku, kv = (np.minimum(np.floor(p).astype(int), n - 2) for p, n in
+                  ((py, NY), (pu, NC), (pv, NC)))
+    fy, fu, fv = py - ky, pu - ku, pv - kv
+    out = np.zeros((hc, wc, 2))
+    for a in (0, 1):
+        for b in (0, 1):
+            for c in (0, 1):
+                w = (fu if a else 1 - fu) * (fv if b else 1 - fv) * (fy if c else 1 - fy)
+                out += w[..., None] * d[ku + a, kv + b, ky + c]
+    return np.clip(u + out[..., 0], 0, 255), np.clip(v + out[..., 1], 0, 255)
+
+
+def test_chroma_is_interpolated_trilinearly_without_steps():
+    lut = bake_yuv_lut(PaletteTransfer(SRC, TGT, TransferParams(strength=1.0)), YuvSpec())
+    y, u, v = planes(seed=3, h=64, w=96)
+    _, ou, ov = apply_yuv420_copy(y, u, v, lut)
+    # exactly the kernel's scheme (bilinear in Cb/Cr on the plane nearest the mean luma)...
+    ru, rv = _trilinear_reference(y, u, v, lut, planes=True)
+    assert np.abs(ou - ru).max() <= 0.5 + 1e-9 and np.abs(ov - rv).max() <= 0.5 + 1e-9
+    # ...which is full trilinear interpolation up to the table's luma slope x 1 code value
+    slope = np.abs(np.diff(lut.chroma_delta / D_ONE, axis=2)).max() / (1 << Y_SHIFT)
+    ru, rv = _trilinear_reference(y, u, v, lut)
+    assert np.abs(ou - ru).max() <= slope + 0.5 and np.abs(ov - rv).max() <= slope + 0.5
+    assert np.abs(ou - ru).mean() < 0.6 and np.abs(ov - rv).mean() < 0.6
+    # a ramp through Cb (one code per sample, constant luma and Cr) moves the output smoothly:
+    # no step larger than the table's own slope allows (nearest-cell lookup stepped here)
+    ramp_u = np.arange(16, 241, dtype=np.uint8)[None, :].repeat(2, 0)
+    yy = np.full((4, 2 * ramp_u.shape[1]), 90, np.uint8)
+    for cr in (60, 128, 200):
+        vv = np.full_like(ramp_u, cr)
+        _, ou, ov = apply_yuv420_copy(yy, ramp_u, vv, lut)
+        ru, rv = _trilinear_reference(yy, ramp_u, vv, lut)
+        for o, r in ((ou, ru), (ov, rv)):
+            steps = np.abs(np.diff(o[0].astype(int)))
+            assert steps.max() <= np.abs(np.diff(r[0])).max() + 1.0
 
 
 def test_odd_planes_are_cropped_and_blend_is_continuous():
