@@ -11,6 +11,13 @@ Per frame (all in the decoder's 4:2:0 planes, no RGB conversion of the picture):
    blend of the two grid LUTs around it: colours move continuously between windows;
 4. the fused kernel (:func:`m2p_core.lut_apply.apply_yuv420`) writes the new frame.
 A cut switches the source palette at once (the cut hides it); nothing else ever steps.
+
+Steps 1-2 (:class:`FrameAnalysis`) only read the decoded frames; their result for each frame is
+a frozen :class:`SourceState`. Steps 3-4 depend on nothing but that state, the frame's time and
+the target track (a LUT is baked from its rounded cache key, so it never depends on what the
+cache held before). So a recorded analysis replayed over any time range of the video renders
+exactly the frames a single pass renders there: :mod:`m2p_core.video_segments` uses this to
+recolour long videos in parallel segments.
 """
 
 from __future__ import annotations
@@ -52,6 +59,24 @@ class RecolorParams:
                 "preset": self.preset}
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """One state of the :class:`SourceTracker`: the source palette as a function of time
+    (``start`` eased into ``end`` from ``ease_start`` over ``ease_s`` seconds)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    ease_start: float = -1e9
+    ease_s: float = 1.0
+
+    def at(self, t: float) -> np.ndarray:
+        x = (t - self.ease_start) / self.ease_s
+        if x >= 1.0:
+            return self.end
+        w = float(smoothstep(x))
+        return (1 - w) * self.start + w * self.end
+
+
 class SourceTracker:
     """The current shot's source palette as a function of time (see module doc)."""
 
@@ -63,8 +88,7 @@ class SourceTracker:
         self._rng = np.random.default_rng(0)
         self.shots = 0
         self.refreshes = 0
-        self._from = self._to = None
-        self._ease_start = -1e9
+        self.state: SourceState | None = None
         self._next_refresh = 0.0
         self._pool: list[np.ndarray] = []
         self._pool_n = 0
@@ -72,8 +96,8 @@ class SourceTracker:
     def new_shot(self, t: float, thumb: np.ndarray) -> None:
         lab = yuv_to_lab(thumb, self.spec)
         pal, _ = weighted_kmeans(lab, self.k)
-        self._from = self._to = order_by_lightness(pal)
-        self._ease_start = -1e9
+        pal = order_by_lightness(pal)
+        self.state = SourceState(pal, pal, -1e9, self.ease_s)
         self._pool, self._pool_n = [lab], len(lab)
         self._next_refresh = t + self.first_refresh_s
         self.shots += 1
@@ -96,14 +120,10 @@ class SourceTracker:
         self.refreshes += 1
         self._next_refresh = t + self.refresh_s
         if palette_distance(pal, current) > 2.0:
-            self._from, self._to, self._ease_start = current, pal, t
+            self.state = SourceState(current, pal, t, self.ease_s)
 
     def at(self, t: float) -> np.ndarray:
-        x = (t - self._ease_start) / self.ease_s
-        if x >= 1.0:
-            return self._to
-        w = float(smoothstep(x))
-        return (1 - w) * self._from + w * self._to
+        return self.state.at(t)
 
 
 class LutSchedule:
@@ -120,11 +140,13 @@ class LutSchedule:
     def baked(self, source: np.ndarray, target: np.ndarray) -> YuvLut:
         if self.params.strength == 0.0:
             return YuvLut.identity()
-        key = np.round(np.concatenate([source, target]), 2).tobytes()
+        rounded = np.round(np.concatenate([source, target]), 2)
+        key = rounded.tobytes()
         lut = self._cache.get(key)
-        if lut is None:
+        if lut is None:  # baked from the key itself: the same LUT whatever the cache held
             t0 = time.perf_counter()
-            lut = bake_yuv_lut(PaletteTransfer(source, target, self.params), self.spec)
+            k = len(source)
+            lut = bake_yuv_lut(PaletteTransfer(rounded[:k], rounded[k:], self.params), self.spec)
             self.bake_s += time.perf_counter() - t0
             self.bakes += 1
             self._cache[key] = lut
@@ -155,36 +177,65 @@ class RecolorStats:
     extra: dict = field(default_factory=dict)
 
 
-class FrameRecolorer:
-    """The per-frame callback for :func:`m2p_core.video_io.transcode`."""
+class FrameAnalysis:
+    """Steps 1-2 of the module doc: frames (in order from frame 0) -> :class:`SourceState`."""
 
-    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15) -> None:
+    def __init__(self, spec: YuvSpec, sample_every: int = 15) -> None:
+        self.sample_every = sample_every
+        self.frames = 0
+        self.shots = 0
+        self.new_shot = False  # whether the last frame started a shot
+        self.thumb: np.ndarray | None = None  # the last frame's thumbnail
+        self._detector = ShotDetector()
+        self._source = SourceTracker(spec)
+
+    def update(self, index: int, t: float, y: np.ndarray, u: np.ndarray,
+               v: np.ndarray) -> SourceState:
+        """Feed frame ``index`` (0, 1, 2, ... with no gaps) shown at ``t`` seconds."""
+        if index != self.frames:
+            raise ValueError(f"frame {index} fed to an analysis at frame {self.frames}")
+        thumb = self.thumb = yuv420_thumbnail(y, u, v)
+        self.new_shot = bool(self._detector.update(thumb[::2, ::2]) or index == 0)
+        if self.new_shot:
+            self._source.new_shot(t, thumb)
+            self.shots += 1
+        elif index % self.sample_every == 0:
+            self._source.add(t, thumb)
+        self.frames += 1
+        return self._source.state
+
+
+class FrameRecolorer:
+    """The per-frame callback for :func:`m2p_core.video_io.transcode`.
+
+    ``analysis`` (default: a live :class:`FrameAnalysis` from frame 0) maps (frame index,
+    time, planes) to the frame's :class:`SourceState`; ``first_index`` is the index of the
+    first frame this callback sees (a replayed analysis may start anywhere)."""
+
+    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15,
+                 analysis=None, first_index: int = 0) -> None:
         self.track, self.params = track, params
         self.sample_every = sample_every
         self.stats = RecolorStats()
-        self._shots: ShotDetector | None = None
-        self._source: SourceTracker | None = None
+        self._analysis = analysis
+        self._first_index = first_index
         self._schedule: LutSchedule | None = None
         self._size = (0, 0)
-        self._last: tuple[np.ndarray, YuvLut] | None = None
 
     def start(self, info: TranscodeStats) -> None:
         self._size = (info.width, info.height)
-        self._shots = ShotDetector()
-        self._source = SourceTracker(info.spec)
+        if self._analysis is None:
+            self._analysis = FrameAnalysis(info.spec, self.sample_every)
         self._schedule = LutSchedule(self.track, info.spec, self.params.transfer(),
                                      self.params.grid_s)
 
     def __call__(self, frame: av.VideoFrame, t: float) -> av.VideoFrame:
         t_a = time.perf_counter()
         y, u, v = plane_views(frame)[:3]
-        thumb = yuv420_thumbnail(y, u, v)
-        if self._shots.update(thumb[::2, ::2]) or self.stats.frames == 0:
-            self._source.new_shot(t, thumb)
+        state = self._analysis.update(self._first_index + self.stats.frames, t, y, u, v)
+        if getattr(self._analysis, "new_shot", False):
             self.stats.shots += 1
-        elif self.stats.frames % self.sample_every == 0:
-            self._source.add(t, thumb)
-        lut = self._schedule.lut_at(t, self._source.at)
+        lut = self._schedule.lut_at(t, state.at)
         t_k = time.perf_counter()
         out = av.VideoFrame(self._size[0], self._size[1], frame.format.name)
         apply_yuv420((y, u, v), plane_views(out), lut)

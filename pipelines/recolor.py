@@ -17,7 +17,8 @@ import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from m2p_core.recolor_video import RecolorParams
-from pipelines.options import add_common_arguments, make_pipeline
+from m2p_core.video_segments import DEFAULT_SEGMENT_S
+from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, resolve_options
 from transforms import fsio
@@ -35,14 +36,16 @@ class RecolorSummary:
     recolored: int
     skipped: int
     frames: int
+    segments: int = 0  # segments of long videos recoloured apart (--segment-s)
 
     @property
     def failures(self) -> int:
         return self.timeline.failures
 
     def text(self) -> str:
+        split = f" (long videos as {self.segments} segments)" if self.segments else ""
         return (f"{self.timeline.text()}\nrecolor: {self.recolored} written, {self.skipped} "
-                f"skipped (already done), {self.frames} frames -> "
+                f"skipped (already done), {self.frames} frames{split} -> "
                 f"{fsio.join(self.timeline.output, 'media')}")
 
 
@@ -71,7 +74,26 @@ def parse_args(argv: list[str] | None, images: bool = False
                             help="libx264 CRF (default %(default)s)")
         parser.add_argument("--preset", default=RecolorParams.preset,
                             help="libx264 preset (default %(default)s)")
+        parser.add_argument("--segment-s", dest="segment_s", type=float, default=None,
+                            metavar="SECONDS",
+                            help="recolour videos longer than 1.5 x SECONDS as segments of about "
+                                 "SECONDS in parallel, joined without re-encoding; 0 = never "
+                                 f"(default: {DEFAULT_SEGMENT_S:g} with parallel workers, i.e. "
+                                 "another runner or --workers > 1; else 0)")
     return parser.parse_known_args(argv)
+
+
+def segment_seconds(args: argparse.Namespace) -> float:
+    """``--segment-s``, or its default: split only where segments can run in parallel (one
+    local worker would run them one after the other, only adding the analysis pass)."""
+    value = getattr(args, "segment_s", None)
+    if value is not None:
+        if value < 0:
+            raise SystemExit("--segment-s must be >= 0")
+        return float(value)
+    if args.runner.lower() in LOCAL_RUNNERS and args.workers <= 1:
+        return 0.0
+    return DEFAULT_SEGMENT_S
 
 
 def _matched_uri(user_input: str) -> str:
@@ -80,7 +102,7 @@ def _matched_uri(user_input: str) -> str:
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music: str | None,
-          videos: list[str], images: bool = False) -> None:
+          videos: list[str], images: bool = False, segment_s: float = 0.0) -> None:
     handler = Music2PaletteModelHandler(
         opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
         max_batch_size=opts.batch_size, model_copies=opts.model_copies,
@@ -100,7 +122,7 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
     recolored = media.media | "Recolor" >> step(
         written.written, fsio.join(opts.output, "media"), opts.timelines_dir, params,
         opts.model_version, opts.run_id, opts.force,
-        _matched_uri(music) if music else None,
+        _matched_uri(music) if music else None, 0.0 if images else segment_s,
     )
     failures = [media.failures, windows.failures, written.failures, recolored.failures]
     if music:
@@ -117,16 +139,20 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
                            crf=getattr(args, "crf", RecolorParams.crf),
                            preset=getattr(args, "preset", RecolorParams.preset))
+    segment_s = 0.0 if images else segment_seconds(args)
     for sub in ("timelines", "failures", "media"):
         fsio.makedirs(fsio.join(opts.output, sub))
+    if not is_dry_run(beam_argv):  # temp files (segments too) left by a killed run
+        fsio.remove_stale_temps(fsio.join(opts.output, "media"), older_than=time.time())
     t0 = time.perf_counter()
     p = make_pipeline(args, beam_argv, test_pipeline)
-    build(p, opts, params, args.music, list(args.inputs), images)
+    build(p, opts, params, args.music, list(args.inputs), images, segment_s)
     result = p.run()
     result.wait_until_finish()
     timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
     return RecolorSummary(timeline, _counter(result, "recolored"),
-                          _counter(result, "recolor_skipped"), _counter(result, "frames"))
+                          _counter(result, "recolor_skipped"), _counter(result, "frames"),
+                          _counter(result, "recolor_segments"))
 
 
 def run_images(argv: list[str] | None = None,

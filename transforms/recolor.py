@@ -5,13 +5,16 @@ inside one DoFn call (:func:`m2p_core.recolor_video.recolor_video`). The timelin
 ``timelines/`` once the timeline stage has written them (its written URIs arrive as a side
 input, which orders the two stages). Outputs are written atomically next to a JSON sidecar
 recording what made them (content sha256, palette source, model version, parameters), so a
-rerun skips finished media; ``force`` redoes them.
+rerun skips finished media; ``force`` redoes them. With ``segment_s`` > 0, a video longer than
+1.5 × ``segment_s`` is recoloured as parallel time segments joined into the same output
+(:mod:`transforms.recolor_split`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from typing import NamedTuple
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -25,6 +28,7 @@ from m2p_core.timeline import failure_row
 from transforms import fsio
 from transforms.decode import timeline_path
 from transforms.match import MatchedMedia
+from transforms.recolor_split import SEGMENTS, RecolorSegments, plan_jobs
 
 
 def read_timeline_rows(timelines_dir: str, source_uri: str) -> list[dict]:
@@ -63,7 +67,8 @@ class _RecolorFn(beam.DoFn):
     FAILURES = "failures"
 
     def __init__(self, media_dir: str, timelines_dir: str, params: RecolorParams,
-                 model_version: str, run_id: str, force: bool, music_uri: str | None) -> None:
+                 model_version: str, run_id: str, force: bool, music_uri: str | None,
+                 segment_s: float = 0.0) -> None:
         self._media_dir = media_dir
         self._timelines_dir = timelines_dir
         self._params = params
@@ -71,6 +76,7 @@ class _RecolorFn(beam.DoFn):
         self._run_id = run_id
         self._force = force
         self._music_uri = music_uri
+        self._segment_s = segment_s
         self._written = Metrics.counter("m2p", "recolored")
         self._skipped = Metrics.counter("m2p", "recolor_skipped")
         self._frames = Metrics.counter("m2p", "frames")
@@ -107,6 +113,17 @@ class _RecolorFn(beam.DoFn):
         if not self._force and _is_done(out_uri, record):
             self._skipped.inc()
             return
+        if self._segment_s > 0:
+            try:
+                jobs = plan_jobs(uri, out_uri, media_id, record, rows, self._segment_s)
+            except Exception as e:
+                yield beam.pvalue.TaggedOutput(
+                    self.FAILURES, failure_row(uri, self._stage_of(e), e, self._run_id, media_id))
+                return
+            if jobs:  # recoloured in parallel segments, joined downstream
+                for job in jobs:
+                    yield beam.pvalue.TaggedOutput(SEGMENTS, job)
+                return
         try:
             self._recolor(uri, out_uri, rows)
             fsio.atomic_write_bytes(sidecar_path(out_uri), json.dumps(record).encode())
@@ -150,23 +167,37 @@ class _RecolorImageFn(_RecolorFn):
         fsio.atomic_write_bytes(out_uri, data)
 
 
+class RecolorOutputs(NamedTuple):
+    written: beam.PCollection
+    failures: beam.PCollection
+
+
 class RecolorVideo(beam.PTransform):
     """Matched videos -> ``media/<stem>.mp4``; waits for ``written`` (the timeline stage's
-    written URIs). Outputs: main = written output URIs, ``.failures``."""
+    written URIs). ``segment_s`` > 0: videos longer than 1.5 × ``segment_s`` are split into
+    segments of about ``segment_s`` seconds recoloured in parallel (0: never).
+    Outputs: ``.written`` (output URIs), ``.failures``."""
 
     _FN = _RecolorFn
 
     def __init__(self, written: beam.PCollection, media_dir: str, timelines_dir: str,
                  params: RecolorParams, model_version: str, run_id: str, force: bool = False,
-                 music_uri: str | None = None) -> None:
+                 music_uri: str | None = None, segment_s: float = 0.0) -> None:
         super().__init__()
         self._written = written
+        self._params, self._run_id, self._segment_s = params, run_id, segment_s
         self._fn = self._FN(media_dir, timelines_dir, params, model_version, run_id, force,
-                            music_uri)
+                            music_uri, segment_s)
 
     def expand(self, media):
-        return media | beam.ParDo(self._fn, written=beam.pvalue.AsList(self._written)
-                                  ).with_outputs(_RecolorFn.FAILURES, main="written")
+        out = media | beam.ParDo(self._fn, written=beam.pvalue.AsList(self._written)
+                                 ).with_outputs(_RecolorFn.FAILURES, SEGMENTS, main="written")
+        if self._segment_s <= 0:
+            return RecolorOutputs(out.written, out.failures)
+        joined = out[SEGMENTS] | "Segments" >> RecolorSegments(self._params, self._run_id)
+        return RecolorOutputs(
+            (out.written, joined.written) | "AllWritten" >> beam.Flatten(),
+            (out.failures, joined.failures) | "AllFailures" >> beam.Flatten())
 
 
 class RecolorImages(RecolorVideo):
