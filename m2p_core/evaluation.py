@@ -126,8 +126,11 @@ def run_fold(
     clip_true = np.array([[np.sign(rows[c].valence), np.sign(rows[c].arousal)] for c in va_idx])
     clip_pred = {v: np.tanh(0.5 * clip_logits(model, f, va_idx))
                  for v, f in (eval_feats or feats).items()}
-    for part in ("cnn_logits", "svm_logits"):
-        clip_pred[part] = np.tanh(0.5 * clip_logits(model, feats["orig"], va_idx, key=part))
+    parts = {p: clip_logits(model, feats["orig"], va_idx, key=p)
+             for p in ("cnn_logits", "svm_logits")}
+    parts["cnn+half-svm_logits"] = parts["cnn_logits"] + 0.5 * parts["svm_logits"]
+    for part, logits in parts.items():
+        clip_pred[part] = np.tanh(0.5 * logits)
     hits = _splice_hits(model, waves, rows, va_idx, rng)
     return FoldOutputs(clip_ids, true_va, va, desc, palettes, clip_true, clip_pred, hits)
 
@@ -211,7 +214,7 @@ def format_table(table: dict[str, dict]) -> str:
     lines.append("")
     lines.append(f"model macro-F1 by input codec: {codec}")
     for part, m in mm["parts"].items():
-        lines.append(f"emotion from the {part.upper()} part alone: macro-F1 {m['macro_f1']:.3f}, "
+        lines.append(f"emotion from {part.upper()} only: macro-F1 {m['macro_f1']:.3f}, "
                      f"V-acc {m['valence_sign_acc']:.3f}, A-acc {m['arousal_sign_acc']:.3f}")
     lines.append(f"splices (opposite moods at 15 s): largest palette change at the splice in "
                  f"{mm['splice_hit_rate']:.0%} of {mm['splice_trials']} trials")

@@ -356,9 +356,12 @@ def fit_descriptor_svm(
     model: Music2Palette, feats: WindowFeatures, rows: Sequence[ManifestRow],
     train_idx: np.ndarray, log: Callable[[str], None],
 ) -> None:
-    """Stage 1b: the descriptor SVMs on every window of the training clips."""
+    """Stage 1b: the descriptor SVMs on every window of the real training clips (synthetic
+    clips are left out: in cross-validation they lowered the SVM's macro-F1 on real music,
+    0.615 → 0.576 on fold 0, while the CNN was unchanged)."""
     t0 = time.time()
     windows = feats.windows_of()
+    train_idx = np.array([c for c in train_idx if rows[c].artist != SYNTHETIC_ARTIST])
     widx = np.concatenate([windows[int(c)] for c in train_idx])
     clips = feats.clip_index[widx]
     signs = np.array([[np.sign(rows[c].valence), np.sign(rows[c].arousal)] for c in clips])
