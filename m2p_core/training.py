@@ -47,6 +47,10 @@ from m2p_core.synthetic_data import SYNTHETIC_ARTIST, write_synthetic_set
 _IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 
 
+#: synthetic clips in the shipped recipe (the default of ``m2p train`` / ``m2p evaluate``)
+SHIPPED_SYNTHETIC_CLIPS = 240
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     epochs: int = 40

@@ -11,6 +11,7 @@ from m2p_core.evaluation import cross_validate, format_table
 from m2p_core.manifest import read_manifest
 from m2p_core.model import ModelConfig
 from m2p_core.training import (
+    SHIPPED_SYNTHETIC_CLIPS,
     TrainConfig,
     default_cache_dir,
     load_features,
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--threads", type=int, default=d.threads,
                         help="torch threads (0 = torch's default)")
-    parser.add_argument("--synthetic-clips", type=int, default=d.synthetic_clips,
+    parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
                         help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
                              "to training; never to validation")
     parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,

@@ -6,7 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from m2p_core.training import TrainConfig, default_cache_dir, run_training
+from m2p_core.training import (
+    SHIPPED_SYNTHETIC_CLIPS,
+    TrainConfig,
+    default_cache_dir,
+    run_training,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoder-epochs", type=int, default=d.decoder_epochs)
     parser.add_argument("--no-codec-augmentation", action="store_true",
                         help="train on the manifest's audio only (no MP3/AAC re-encodes)")
-    parser.add_argument("--synthetic-clips", type=int, default=d.synthetic_clips,
+    parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
                         help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
                              "to training; never to validation")
     parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
