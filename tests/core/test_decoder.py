@@ -120,87 +120,79 @@ def _waves(b: int = 3, seconds: float = 10.0, seed: int = 0) -> torch.Tensor:
 
 
 @pytest.fixture(scope="module")
-def learned_model() -> Music2Palette:
-    torch.manual_seed(0)
-    m = Music2Palette()
-    m.eval()
-    return m
-
-
-@pytest.fixture(scope="module")
 def waves() -> torch.Tensor:
     return _waves()
 
 
 @pytest.fixture(scope="module")
-def learned_out(learned_model, waves) -> dict[str, torch.Tensor]:
+def learned_out(untrained_model, waves) -> dict[str, torch.Tensor]:
     with torch.no_grad():
-        return learned_model(waves)
+        return untrained_model(waves)
 
 
-def test_default_palette_head_is_learned(learned_model):
+def test_default_palette_head_is_learned(untrained_model):
     assert ModelConfig().palette_head == "learned"
-    assert isinstance(learned_model.palette_decoder, PaletteDecoder)
-    assert learned_model.palette_seed == 0
+    assert isinstance(untrained_model.palette_decoder, PaletteDecoder)
+    assert untrained_model.palette_seed == 0
 
 
-def test_learned_forward_contract(learned_model, learned_out):
-    k = learned_model.config.n_colours
+def test_learned_forward_contract(untrained_model, learned_out):
+    k = untrained_model.config.n_colours
     assert learned_out["palette_lab"].shape == (3, k, 3)
     assert learned_out["weights"].shape == (3, k)
     assert learned_out["valence_arousal"].shape == (3, 2)
     w = learned_out["weights"]
-    assert (w >= learned_model.palette_decoder.min_weight - 1e-6).all()
+    assert (w >= untrained_model.palette_decoder.min_weight - 1e-6).all()
     torch.testing.assert_close(w.sum(-1), torch.ones(3), atol=1e-5, rtol=0)
     L = learned_out["palette_lab"][..., 0]
     assert (L >= 0).all() and (L <= 100).all()
 
 
-def test_learned_forward_deterministic_in_eval(learned_model, waves, learned_out):
+def test_learned_forward_deterministic_in_eval(untrained_model, waves, learned_out):
     with torch.no_grad():
-        again = learned_model(waves)
+        again = untrained_model(waves)
     for key in ("palette_lab", "weights", "valence_arousal"):
         torch.testing.assert_close(again[key], learned_out[key])
 
 
-def test_palette_seed_changes_palette_not_emotion(learned_model, waves, learned_out):
+def test_palette_seed_changes_palette_not_emotion(untrained_model, waves, learned_out):
     try:
-        learned_model.palette_seed = 1
+        untrained_model.palette_seed = 1
         with torch.no_grad():
-            alt = learned_model(waves)
+            alt = untrained_model(waves)
     finally:
-        learned_model.palette_seed = 0
+        untrained_model.palette_seed = 0
     torch.testing.assert_close(alt["valence_arousal"], learned_out["valence_arousal"])
     torch.testing.assert_close(alt["descriptors"], learned_out["descriptors"])
     assert (alt["palette_lab"] - learned_out["palette_lab"]).abs().max() > 1e-3
     with torch.no_grad():
-        back = learned_model(waves)  # seed 0 again: the default palette again
+        back = untrained_model(waves)  # seed 0 again: the default palette again
     torch.testing.assert_close(back["palette_lab"], learned_out["palette_lab"])
 
 
-def test_decode_palette_explicit_noise_equals_seeded(learned_model, waves, learned_out):
+def test_decode_palette_explicit_noise_equals_seeded(untrained_model, waves, learned_out):
     with torch.no_grad():
-        enc = learned_model.encode(waves)
-        noise = seeded_noise(3, learned_model.config.noise_dim, 0)
-        lab, w = learned_model.decode_palette(enc, noise)
+        enc = untrained_model.encode(waves)
+        noise = seeded_noise(3, untrained_model.config.noise_dim, 0)
+        lab, w = untrained_model.decode_palette(enc, noise)
     torch.testing.assert_close(lab, learned_out["palette_lab"])
     torch.testing.assert_close(w, learned_out["weights"])
 
 
-def test_encode_features_equals_encode(learned_model, waves):
+def test_encode_features_equals_encode(untrained_model, waves):
     with torch.no_grad():
-        enc = learned_model.encode(waves)
-        logmel, desc = learned_model.frontend(waves)
-        enc2 = learned_model.encode_features(logmel, desc)
+        enc = untrained_model.encode(waves)
+        logmel, desc = untrained_model.frontend(waves)
+        enc2 = untrained_model.encode_features(logmel, desc)
     assert set(enc) == set(enc2)
     for key in enc:
         torch.testing.assert_close(enc2[key], enc[key])
     # also after length fitting (short input is zero-padded to the window first)
     short = waves[:, : SR * 4]
     with torch.no_grad():
-        enc_short = learned_model.encode(short)
-        padded = torch.nn.functional.pad(short, (0, learned_model.config.window_samples - SR * 4))
-        enc_pad = learned_model.encode_features(*learned_model.frontend(padded))
+        enc_short = untrained_model.encode(short)
+        padded = torch.nn.functional.pad(short, (0, untrained_model.config.window_samples - SR * 4))
+        enc_pad = untrained_model.encode_features(*untrained_model.frontend(padded))
     for key in enc_short:
         torch.testing.assert_close(enc_pad[key], enc_short[key])
 

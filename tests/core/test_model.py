@@ -17,14 +17,6 @@ IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 
 
 @pytest.fixture(scope="module")
-def model() -> Music2Palette:
-    torch.manual_seed(0)
-    m = Music2Palette()
-    m.eval()
-    return m
-
-
-@pytest.fixture(scope="module")
 def frontend() -> LogMelFrontEnd:
     return LogMelFrontEnd(SR, 1024, 512, 64)
 
@@ -55,8 +47,8 @@ def _desc(frontend: LogMelFrontEnd, *waves: np.ndarray) -> torch.Tensor:
 # --- forward contract --------------------------------------------------------------------------
 
 
-def test_forward_keys_shapes_and_ranges(model):
-    n = model.config.window_samples
+def test_forward_keys_shapes_and_ranges(untrained_model):
+    n = untrained_model.config.window_samples
     g = torch.Generator().manual_seed(1)
     waves = torch.stack(
         [
@@ -66,9 +58,9 @@ def test_forward_keys_shapes_and_ranges(model):
         ]
     )
     with torch.no_grad():
-        out = model(waves)
+        out = untrained_model(waves)
     assert set(out) == {"valence_arousal", "va_logits", "palette_lab", "weights", "descriptors"}
-    b, k = 3, model.config.n_colours
+    b, k = 3, untrained_model.config.n_colours
     assert out["valence_arousal"].shape == (b, 2)
     assert out["va_logits"].shape == (b, 2)
     assert out["palette_lab"].shape == (b, k, 3)
@@ -86,59 +78,59 @@ def test_forward_keys_shapes_and_ranges(model):
 
 
 @pytest.mark.parametrize("seconds", [0.01, 1.0, 4.5, 10.0, 13.0])
-def test_forward_accepts_any_length(model, seconds):
+def test_forward_accepts_any_length(untrained_model, seconds):
     n = int(seconds * SR)
     waves = 0.1 * torch.randn(2, n, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
-        out = model(waves)
+        out = untrained_model(waves)
     assert out["valence_arousal"].shape == (2, 2)
     assert out["palette_lab"].shape == (2, 5, 3)
     assert torch.isfinite(out["palette_lab"]).all()
 
 
-def test_short_input_is_zero_padded(model):
-    n = model.config.window_samples
+def test_short_input_is_zero_padded(untrained_model):
+    n = untrained_model.config.window_samples
     short = 0.2 * torch.randn(2, n // 3, generator=torch.Generator().manual_seed(3))
     padded = torch.nn.functional.pad(short, (0, n - short.shape[1]))
     with torch.no_grad():
-        a, b = model(short), model(padded)
+        a, b = untrained_model(short), untrained_model(padded)
     for key in a:
         torch.testing.assert_close(a[key], b[key])
 
 
-def test_long_input_is_cropped(model):
-    n = model.config.window_samples
+def test_long_input_is_cropped(untrained_model):
+    n = untrained_model.config.window_samples
     long = 0.2 * torch.randn(2, n + SR * 3, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
-        a, b = model(long), model(long[:, :n])
+        a, b = untrained_model(long), untrained_model(long[:, :n])
     for key in a:
         torch.testing.assert_close(a[key], b[key])
 
 
-def test_float64_input_accepted(model):
-    n = model.config.window_samples
+def test_float64_input_accepted(untrained_model):
+    n = untrained_model.config.window_samples
     x = 0.1 * torch.randn(1, n, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
-        a, b = model(x), model(x.float())
+        a, b = untrained_model(x), untrained_model(x.float())
     torch.testing.assert_close(a["va_logits"], b["va_logits"])
 
 
-def test_silence_has_no_nan(model, frontend):
-    n = model.config.window_samples
+def test_silence_has_no_nan(untrained_model, frontend):
+    n = untrained_model.config.window_samples
     with torch.no_grad():
-        out = model(torch.zeros(2, n))
+        out = untrained_model(torch.zeros(2, n))
     for key, v in out.items():
         assert torch.isfinite(v).all(), key
     d = _desc(frontend, np.zeros(SR * 2))
     assert torch.isfinite(d).all()
 
 
-def test_batch_items_independent_in_eval(model):
-    n = model.config.window_samples
+def test_batch_items_independent_in_eval(untrained_model):
+    n = untrained_model.config.window_samples
     x = 0.2 * torch.randn(3, n, generator=torch.Generator().manual_seed(6))
     with torch.no_grad():
-        full = model(x)
-        one = model(x[1:2])
+        full = untrained_model(x)
+        one = untrained_model(x[1:2])
     for key in full:
         torch.testing.assert_close(full[key][1:2], one[key], atol=1e-5, rtol=1e-5)
 
