@@ -1,7 +1,8 @@
 """Streamed video transcoding with PyAV: decode -> (per-frame callback) -> H.264 encode.
 
 One pass over the input's packets: video frames are decoded (codec threads on), handed to a
-callback that returns the frame to encode, and encoded with libx264 (yuv420p, CRF/preset); the
+callback that returns the frame to encode (decoding and the callback on a reader thread, one
+frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset); the
 audio stream is copied packet for packet when MP4 can carry its codec (else re-encoded to AAC).
 Kept from the input: presentation timestamps (so variable frame rates survive), the time base,
 the display rotation, the colour matrix/range/primaries/transfer tags. Odd frame sizes are
@@ -12,6 +13,8 @@ frame at a time, plus the encoder's own lookahead.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -86,7 +89,13 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
               on_start: Callable[[TranscodeStats], None] | None = None) -> TranscodeStats:
     """Transcode ``in_path`` to an MP4 at ``out_path``; ``process(frame, t_seconds)`` returns the
     frame to encode (``None``: encode the decoded frame as it is — the plain transcode).
-    ``on_start`` is called once with the stream facts (size, colour spec) before frame 0."""
+    ``on_start`` is called once with the stream facts (size, colour spec) before frame 0.
+
+    Pipelined, the plain transcode included: a reader thread demuxes, decodes and runs
+    ``process`` for frame n+1 while this thread encodes frame n and muxes (PyAV releases the
+    GIL in the codecs, the LUT kernel is nogil), with at most ``_QUEUE`` frames in flight, so
+    memory stays flat. ``process`` and ``on_start`` run on the reader thread, in frame order,
+    ``on_start`` strictly before the first ``process``."""
     try:
         ic = av.open(os.fspath(in_path))
     except Exception as e:
@@ -111,36 +120,30 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                                                   rate=oas.codec_context.sample_rate)
                     aenc = oas
                     stats.audio = "aac"
+            reader = _Reader(ic, ivs, ias, rate, process, on_start, stats)
             ovs = None
             pending_audio: list[av.Packet] = []
-            index = 0
-            streams = [ivs] + ([ias] if ias is not None else [])
-            for packet in ic.demux(*streams):
-                if packet.stream.type == "audio":
-                    if packet.dts is None:
-                        continue
-                    if ovs is None:  # the header waits for the video stream's setup
-                        pending_audio.append(packet)
-                        continue
-                    _mux_audio(oc, packet, oas, resampler, aenc)
-                    continue
-                for frame in _decode(packet):
-                    frame = as_yuv420(frame)
-                    if ovs is None:
-                        ovs = _open_video_stream(oc, ivs, frame, rate, params, stats)
-                        if on_start is not None:
-                            on_start(stats)
+            try:
+                reader.start()
+                for kind, item in reader:
+                    if kind == "audio":
+                        if ovs is None:  # the header waits for the video stream's setup
+                            pending_audio.append(item)
+                        else:
+                            _mux_audio(oc, item, oas, resampler, aenc)
+                    elif kind == "first":  # the reader waits for the stream (on_start's facts)
+                        ovs = _open_video_stream(oc, ivs, item, rate, params, stats)
+                        reader.resume()
                         for p in pending_audio:
                             _mux_audio(oc, p, oas, resampler, aenc)
                         pending_audio.clear()
-                    t = _frame_time(frame, index, rate)
-                    out = frame if process is None else process(frame, t)
-                    if out.pts is None:
-                        out.pts, out.time_base = frame.pts, frame.time_base
-                    if out.pts is None:
-                        out.pts, out.time_base = index, 1 / rate
-                    oc.mux(ovs.encode(out))
-                    index += 1
+                    else:
+                        out, index = item
+                        if out.pts is None:
+                            out.pts, out.time_base = index, 1 / rate
+                        oc.mux(ovs.encode(out))
+            finally:
+                reader.stop()
             if ovs is None:
                 raise UndecodableMediaError(f"{in_path}: no decodable video frame")
             oc.mux(ovs.encode(None))
@@ -149,10 +152,96 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                     for f in resampler.resample(None):
                         oc.mux(aenc.encode(f))
                 oc.mux(aenc.encode(None))
-            stats.frames = index
+            stats.frames = reader.frames
     finally:
         ic.close()
     return stats
+
+
+#: frames decoded/processed ahead of the encoder (each one a frame's worth of memory)
+_QUEUE = 3
+_END = object()
+
+
+class _Reader:
+    """The reader thread of :func:`transcode`: demux, decode, ``process``; items come out in
+    order as ("audio", packet), ("first", frame) — after which the thread waits for
+    :meth:`resume` — and ("video", (frame to encode, index)). Its exceptions are re-raised
+    in the consumer."""
+
+    def __init__(self, ic, ivs, ias, rate, process, on_start, stats: TranscodeStats) -> None:
+        self.ic, self.ivs, self.ias, self.rate = ic, ivs, ias, rate
+        self.process, self.on_start, self.stats = process, on_start, stats
+        self.frames = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE)
+        self._resume = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="m2p-transcode-reader",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def stop(self) -> None:
+        """Stop early (the consumer failed) or after the end; joins the thread."""
+        self._stop.set()
+        self._resume.set()
+        while self._thread.is_alive():
+            try:  # unblock a put
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._thread.join()
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            streams = [self.ivs] + ([self.ias] if self.ias is not None else [])
+            for packet in self.ic.demux(*streams):
+                if packet.stream.type == "audio":
+                    if packet.dts is not None and not self._put(("audio", packet)):
+                        return
+                    continue
+                for frame in _decode(packet):
+                    frame = as_yuv420(frame)
+                    if self.frames == 0:
+                        if not self._put(("first", frame)):
+                            return
+                        self._resume.wait()
+                        if self._stop.is_set():
+                            return
+                        if self.on_start is not None:
+                            self.on_start(self.stats)
+                    t = _frame_time(frame, self.frames, self.rate)
+                    out = frame if self.process is None else self.process(frame, t)
+                    if out.pts is None:
+                        out.pts, out.time_base = frame.pts, frame.time_base
+                    if not self._put(("video", (out, self.frames))):
+                        return
+                    self.frames += 1
+            self._put(_END)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer
+            self._put(e)
 
 
 def _decode(packet: av.Packet) -> list[av.VideoFrame]:

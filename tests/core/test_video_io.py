@@ -80,3 +80,43 @@ def test_plain_transcode_and_errors(tmp_path):
     (tmp_path / "junk.mp4").write_bytes(b"not a video")
     with pytest.raises(MediaError):
         transcode(tmp_path / "junk.mp4", tmp_path / "y.mp4")
+
+
+def test_pipelined_transcode_order_errors_and_no_hang(tmp_path):
+    """The reader thread: on_start before the first frame, frames in order, an exception in
+    the callback (or in the encoder's thread) surfaces as itself and nothing hangs."""
+    import threading
+    import time
+
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 48, 30), audio=np.zeros(22050))
+    events = []
+
+    def start(info):
+        events.append(("start", info.width, info.height))
+
+    def process(frame, t):
+        events.append(("frame", t))
+        return frame
+
+    stats = transcode(src, tmp_path / "a.mp4", process, on_start=start)
+    assert stats.frames == 30 and events[0] == ("start", 64, 48)
+    times = [e[1] for e in events[1:]]
+    assert len(times) == 30 and times == sorted(times)
+    assert probe_video(tmp_path / "a.mp4")["frames"] == 30
+
+    def failing(frame, t):
+        if t > 0.5:
+            raise ValueError("boom")
+        return frame
+
+    before = threading.active_count()
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="boom"):
+        transcode(src, tmp_path / "b.mp4", failing)
+    assert time.perf_counter() - t0 < 30 and threading.active_count() == before
+    # the encoder side failing (here: not a video frame) stops the reader too
+    with pytest.raises(Exception):  # noqa: B017 - whatever PyAV raises for it
+        transcode(src, tmp_path / "c.mp4", lambda frame, t: av.AudioFrame(format="s16",
+                                                                         layout="mono",
+                                                                         samples=4))
+    assert threading.active_count() == before
