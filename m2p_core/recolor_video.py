@@ -23,6 +23,7 @@ recolour long videos in parallel segments.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -205,12 +206,21 @@ class FrameAnalysis:
         return self._source.state
 
 
+#: encoders that copy a frame's pictures before ``encode()`` returns (output frames reusable)
+_COPYING_ENCODERS = {"libx264"}
+#: output frames kept for reuse (the pipelined transcode holds at most a few at a time)
+_POOL_MAX = 8
+
+
 class FrameRecolorer:
     """The per-frame callback for :func:`m2p_core.video_io.transcode`.
 
     ``analysis`` (default: a live :class:`FrameAnalysis` from frame 0) maps (frame index,
     time, planes) to the frame's :class:`SourceState`; ``first_index`` is the index of the
-    first frame this callback sees (a replayed analysis may start anywhere)."""
+    first frame this callback sees (a replayed analysis may start anywhere).
+
+    With libx264 the returned frames come from a small pool: a frame is written again only
+    once nothing on the Python side references it any more (see :meth:`_out_frame`)."""
 
     def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15,
                  analysis=None, first_index: int = 0) -> None:
@@ -221,6 +231,28 @@ class FrameRecolorer:
         self._first_index = first_index
         self._schedule: LutSchedule | None = None
         self._size = (0, 0)
+        self._reuse = params.encode().codec in _COPYING_ENCODERS
+        self._pool: list[av.VideoFrame] = []
+
+    def _out_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """A frame to write the output into: a pooled one nobody holds any more, else a new
+        one. Fresh 1080p frames cost ~500 page faults each (+20-30% kernel time); reusing
+        them is safe only where the encoder copies its input before ``encode()`` returns
+        (libx264 does) — what holds a frame on the Python side (the transcode's queue, the
+        caller's variables) shows in its reference count, so a frame in flight is never
+        overwritten."""
+        fmt, cr, cs = frame.format.name, frame.color_range, frame.colorspace
+        if self._reuse:
+            for f in self._pool:  # references: the pool's list, ``f``, getrefcount's argument
+                if sys.getrefcount(f) <= 3 and f.format.name == fmt:
+                    if (f.color_range, f.colorspace) != (cr, cs):
+                        f.color_range, f.colorspace = cr, cs
+                    return f
+        out = av.VideoFrame(self._size[0], self._size[1], fmt)
+        out.color_range, out.colorspace = cr, cs
+        if self._reuse and len(self._pool) < _POOL_MAX:
+            self._pool.append(out)
+        return out
 
     def start(self, info: TranscodeStats) -> None:
         self._size = (info.width, info.height)
@@ -237,10 +269,9 @@ class FrameRecolorer:
             self.stats.shots += 1
         lut = self._schedule.lut_at(t, state.at)
         t_k = time.perf_counter()
-        out = av.VideoFrame(self._size[0], self._size[1], frame.format.name)
+        out = self._out_frame(frame)
         apply_yuv420((y, u, v), plane_views(out), lut)
         out.pts, out.time_base = frame.pts, frame.time_base
-        out.color_range, out.colorspace = frame.color_range, frame.colorspace
         t_e = time.perf_counter()
         self.stats.kernel_s += t_e - t_k
         self.stats.analysis_s += t_k - t_a

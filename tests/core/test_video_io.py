@@ -120,3 +120,28 @@ def test_pipelined_transcode_order_errors_and_no_hang(tmp_path):
                                                                          layout="mono",
                                                                          samples=4))
     assert threading.active_count() == before
+
+
+def test_recolorer_reuses_output_frames_only_when_released(tmp_path):
+    from m2p_core.recolor_video import FrameRecolorer
+    from m2p_core.video_io import TranscodeStats, as_yuv420, plane_views
+    from m2p_core.yuv import YuvSpec
+
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 48, 12))
+    with av.open(str(src)) as c:
+        frames = [as_yuv420(f) for f in c.decode(video=0)]
+    info = TranscodeStats(width=64, height=48, spec=YuvSpec())
+    fn = FrameRecolorer(TargetTrack.constant(TGT), FAST)
+    fn.start(info)
+    held = [fn(f, i / 10) for i, f in enumerate(frames)]
+    assert len({id(h) for h in held}) == len(held)  # none overwritten while referenced
+    views = [plane_views(h)[0].copy() for h in held]
+    fn2 = FrameRecolorer(TargetTrack.constant(TGT), FAST)
+    fn2.start(info)
+    ids = set()
+    for i, f in enumerate(frames):
+        out = fn2(f, i / 10)
+        assert np.array_equal(plane_views(out)[0], views[i])  # same pixels as fresh frames
+        ids.add(id(out))
+        del out
+    assert len(ids) == 1  # released frames are reused
