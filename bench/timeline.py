@@ -65,7 +65,7 @@ def decode_only(paths: list[Path], processes: int) -> tuple[float, float]:
     return samples / ModelConfig().sample_rate, time.perf_counter() - t0
 
 
-def model_only(n_windows: int, batch_size: int = 64) -> float:
+def model_only(n_windows: int, batch_size: int = 16) -> float:
     """Wall seconds for the model's forward over n_windows random 10-s windows (batched)."""
     model = load_checkpoint().model
     n = model.config.window_samples
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     windows_per_clip = 5  # 30 s, window 10, hop 5
     n_windows = windows_per_clip * len(paths)
     w = model_only(n_windows)
-    rows.append((f"model forward only ({n_windows} windows, batch 64, "
+    rows.append((f"model forward only ({n_windows} windows, batch 16 (the pipeline default), "
                  f"{torch.get_num_threads()} threads)", audio_total, w))
 
     for workers in (1, args.workers):

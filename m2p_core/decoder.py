@@ -65,7 +65,14 @@ class PaletteDecoder(nn.Module):
         q = self.queries[None].expand(b, -1, -1) + self.noise_proj(noise)[:, None, :] + cond_tok
         h = self.decoder(q, mem)
         o = self.out(h)
-        lab = srgb01_to_lab(torch.sigmoid(o[..., :3]))
+        if o.device.type == "cpu" and not torch.is_grad_enabled():
+            # Inference on the CPU: convert row by row. The CPU kernels of pow/sigmoid round
+            # differently in their vectorised body and their scalar tail, so over the whole
+            # batch a window's colours would depend on its position in the batch (by ~1e-5);
+            # per row they are the same whatever batch the window is in (~1 ms per batch).
+            lab = torch.stack([srgb01_to_lab(torch.sigmoid(row)) for row in o[..., :3]])
+        else:
+            lab = srgb01_to_lab(torch.sigmoid(o[..., :3]))
         k = self.n_colours
         weights = self.min_weight + (1.0 - k * self.min_weight) * torch.softmax(o[..., 3], dim=-1)
         return lab, weights

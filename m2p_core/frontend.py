@@ -2,12 +2,16 @@
 
 The model's forward takes raw mono waveforms; everything here runs inside it, so training,
 CPU inference and GPU inference share one definition. Filterbanks come from librosa and are
-stored as (non-persistent) buffers, recomputed from the config when the model is built.
+stored as (non-persistent) buffers, recomputed from the config when the model is built (and
+cached on disk: see :func:`filterbanks`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -42,6 +46,43 @@ DESCRIPTOR_NAMES = (
 )
 
 
+def _filterbank_cache_dir() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "music2palette" / "filterbanks"
+
+
+@functools.lru_cache(maxsize=8)
+def filterbanks(sample_rate: int, n_fft: int, n_mels: int,
+                fmin_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """(mel filterbank (n_mels, n_fft//2+1), chroma filterbank (12, CHROMA_N_FFT//2+1)) from
+    librosa, memoised and cached on disk (keyed by the parameters and librosa's version).
+
+    Computing them needs ``librosa.filters``, whose import (scipy.signal, scipy.stats, numba
+    ufuncs) costs 1-2 CPU-seconds in every fresh process that builds a model: the CLI, each
+    local worker process, each Dataflow worker. The cached arrays are the same bytes librosa
+    returned. Any cache problem (unwritable, corrupt) just recomputes."""
+    key = (f"librosa{librosa.__version__}-sr{sample_rate}-nfft{n_fft}-mels{n_mels}"
+           f"-fmin{float(fmin_hz)!r}-chroma{CHROMA_N_FFT}")
+    path = _filterbank_cache_dir() / f"{key}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as cached:
+            return cached["mel"], cached["chroma"]
+    except Exception:  # absent, unreadable or corrupt: recompute
+        pass
+    mel = librosa.filters.mel(
+        sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin_hz, fmax=sample_rate / 2
+    )
+    chroma = librosa.filters.chroma(sr=sample_rate, n_fft=CHROMA_N_FFT)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, mel=mel, chroma=chroma)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return mel, chroma
+
+
 def _key_templates() -> torch.Tensor:
     """(24, 12) z-scored key profiles: 12 major keys then 12 minor keys."""
     rows = []
@@ -69,10 +110,7 @@ class LogMelFrontEnd(nn.Module):
         self.sample_rate = sample_rate
         self.n_fft = n_fft
         self.hop_length = hop_length
-        mel = librosa.filters.mel(
-            sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=fmin_hz, fmax=sample_rate / 2
-        )
-        chroma = librosa.filters.chroma(sr=sample_rate, n_fft=CHROMA_N_FFT)
+        mel, chroma = filterbanks(sample_rate, n_fft, n_mels, fmin_hz)
         dct = scipy.fft.dct(np.eye(n_mels), type=2, norm="ortho", axis=0)[:N_MFCC]  # (13, M)
         freqs = np.linspace(0.0, 1.0, n_fft // 2 + 1)  # fraction of Nyquist
         fifths = (np.arange(12) * 7) % 12  # position of each pitch class on the circle of fifths

@@ -20,7 +20,16 @@ Run `m2p COMMAND --help` for a command's options. Unknown flags go to Beam's Pip
 """
 
 
+def _prestart_workers(argv: list[str], pipeline_module: str) -> None:
+    """With ``--workers N > 1``, start the local workers' fork server now, so that its imports
+    (Beam, torch, the package) run beside this process's own (pipelines.local_workers)."""
+    from pipelines import local_workers
+
+    local_workers.prestart(argv, [pipeline_module])
+
+
 def _timeline(argv: list[str]) -> int:
+    _prestart_workers(argv, "pipelines.timeline")
     from pipelines import timeline
 
     summary = timeline.run(argv)
@@ -47,6 +56,7 @@ def _demo(argv: list[str]) -> int:
 
 
 def _recolor(argv: list[str]) -> int:
+    _prestart_workers(argv, "pipelines.recolor")
     from pipelines import recolor
 
     return recolor.main(argv)
@@ -63,6 +73,7 @@ COMMANDS = {"timeline": _timeline, "train": _train, "evaluate": _evaluate, "demo
 
 
 def _generate(argv: list[str]) -> int:
+    _prestart_workers(argv, "pipelines.generate")
     from pipelines import generate
 
     return generate.main(argv)

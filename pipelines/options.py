@@ -8,7 +8,8 @@ tries to download the Prism runner binary.
 from __future__ import annotations
 
 import argparse
-import os
+import shlex
+import sys
 import uuid
 from datetime import datetime, timezone
 
@@ -19,7 +20,10 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     TestOptions,
 )
+from apache_beam.portability import python_urns
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+from pipelines import local_workers
 
 LOCAL_RUNNERS = {"directrunner", "fnapirunner", "direct"}
 
@@ -31,9 +35,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                         help="hop between window starts in seconds (default 5)")
     parser.add_argument("--model", dest="model_path", default=None,
                         help="checkpoint path/URI (default: the one shipped in the package)")
-    parser.add_argument("--batch-size", type=int, default=64,
-                        help="maximum windows per inference batch (default 64)")
-    parser.add_argument("--min-batch-size", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=16,
+                        help="windows per inference batch (default 16, the fastest per window "
+                             "on CPUs; larger on a GPU); every batch has exactly this many "
+                             "(a bundle's last one is padded), so results never depend on how "
+                             "windows were grouped")
+    parser.add_argument("--min-batch-size", type=int, default=None, metavar="N",
+                        help="let Beam size batches adaptively between N and --batch-size "
+                             "(no padding; results may then differ in the last bits between "
+                             "runs with different --workers)")
     parser.add_argument("--device", choices=["auto", "CPU", "GPU"], default="auto",
                         help="inference device for RunInference: auto (default) = the GPU "
                              "wherever the worker has a usable CUDA device, else the CPU; GPU "
@@ -45,8 +55,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runner", default="DirectRunner",
                         help="Beam runner (default: the in-process DirectRunner engine)")
     parser.add_argument("--workers", type=int, default=1,
-                        help="local parallel workers (DirectRunner; threads in this process, "
-                             "or processes with --direct_running_mode multi_processing)")
+                        help="local worker processes (DirectRunner multi-processing; each "
+                             "gets its share of the cores for torch; default 1: in this "
+                             "process)")
     parser.add_argument("--force", action="store_true",
                         help="redo inputs whose outputs are already complete")
     parser.add_argument("--decode-timeout", dest="decode_timeout_s", type=float, default=600.0,
@@ -66,29 +77,45 @@ def new_run_id() -> str:
 
 def local_running_mode(workers: int) -> str:
     """Beam's ``direct_running_mode`` for ``--workers N`` (``--direct_running_mode`` given
-    explicitly wins).
-
-    N > 1 runs N SDK worker threads in this process ("multi_threading"): most of the heavy
-    work is C/C++ that can run outside the GIL (torch, hashlib, pyarrow, the nogil numba LUT
-    kernel, FFmpeg through PyAV), the model is loaded once and shared, and nothing starts up
-    per run. Beam's "multi_processing" starts N fresh ``sdk_worker_main`` processes for every
-    run, each importing Beam, torch, PyAV and the package (about 4 CPU-seconds each here) and
-    loading the model. Measured with bench/scale.py (10 clips, on a 2-core machine already
-    loaded by other work, so no speed-up was possible): 1 worker 2.6 s, 2 threads 2.0 s,
-    2 processes 12.5 s."""
-    return "multi_threading" if workers > 1 else "in_memory"
+    explicitly wins): N > 1 runs N worker processes ("multi_processing"), forked from a warm
+    fork server (:mod:`pipelines.local_workers`) so that they start in milliseconds instead of
+    importing Beam, torch and the package anew each; one worker runs in this process."""
+    return "multi_processing" if workers > 1 else "in_memory"
 
 
-def limit_threads_per_worker(workers: int) -> None:
-    """Give each of ``workers`` local worker processes its share of the cores for torch's
-    (OpenMP) and BLAS thread pools, unless the user set them. Without it every worker process
-    starts one thread per core, and N workers oversubscribe the machine N times over (spinning
-    OpenMP threads then make N workers slower than one). Worker processes inherit the
-    environment; this process's own pools are already sized and are left alone."""
-    share = str(max(1, (os.cpu_count() or 1) // workers))
-    # (Not NUMBA_NUM_THREADS: numba refuses a changed value once its threads have started.)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, share)
+#: Top-level packages whose loaded modules a fork server preloads for its workers.
+_PRELOAD_PACKAGES = ("m2p_core", "transforms", "pipelines")
+
+
+class LocalRunner(FnApiRunner):
+    """Beam's in-process FnApiRunner, whose multi-processing workers run ``worker_command``
+    instead of Beam's ``python -m apache_beam.runners.worker.sdk_worker_main`` (the command is
+    an environment payload of the job; everything else is Beam's)."""
+
+    def __init__(self, worker_command: str | None = None) -> None:
+        super().__init__()
+        self.worker_command = worker_command
+
+    def run_via_runner_api(self, pipeline_proto, options):
+        if self.worker_command:
+            for env in pipeline_proto.components.environments.values():
+                if env.urn == python_urns.SUBPROCESS_SDK:
+                    env.payload = self.worker_command.encode("utf-8")
+        return super().run_via_runner_api(pipeline_proto, options)
+
+
+def worker_command(workers: int, model_path: str | None = None) -> str:
+    """The command of each of ``workers`` local worker processes: a fork of the warm fork
+    server where supported, else Beam's own worker; either way with the thread-pool variables
+    that give each process its share of the cores (unless the user set them)."""
+    preload = sorted(m for m in sys.modules
+                     if m.split(".", 1)[0] in _PRELOAD_PACKAGES and m != "pipelines.cli")
+    server = local_workers.fork_server(workers, preload, model_path)
+    if server is not None:
+        return server.command()
+    env = local_workers.thread_env(workers)
+    prefix = "".join(f"{k}={shlex.quote(v)} " for k, v in env.items())
+    return f"{prefix}{shlex.quote(sys.executable)} -m {local_workers.BEAM_WORKER_MODULE}"
 
 
 def is_dry_run(beam_argv: list[str]) -> bool:
@@ -109,9 +136,10 @@ def make_pipeline(args: argparse.Namespace, beam_argv: list[str],
         direct.direct_num_workers = workers
         if not any(a.startswith("--direct_running_mode") for a in beam_argv):
             direct.direct_running_mode = local_running_mode(workers)
+        command = None
         if workers > 1 and direct.direct_running_mode == "multi_processing":
-            limit_threads_per_worker(workers)
-        return beam.Pipeline(runner=FnApiRunner(), options=options)
+            command = worker_command(workers, getattr(args, "model_path", None))
+        return beam.Pipeline(runner=LocalRunner(command), options=options)
     options = PipelineOptions([*beam_argv, f"--runner={args.runner}"])
     options.view_as(StandardOptions).runner = args.runner
     return beam.Pipeline(options=options)

@@ -103,6 +103,9 @@ def resolve_options(args: argparse.Namespace) -> TimelineOptions:
                         ("--max-duration", args.max_duration_s)):
         if not value > 0:
             raise SystemExit(f"m2p timeline: {flag} must be positive")
+    min_batch_size = args.batch_size if args.min_batch_size is None else args.min_batch_size
+    if not 1 <= min_batch_size <= args.batch_size:
+        raise SystemExit("m2p timeline: need 1 <= --min-batch-size <= --batch-size")
     model_path = args.model_path or default_checkpoint_path()
     try:
         model_version = verified_model_version(model_path)
@@ -112,7 +115,7 @@ def resolve_options(args: argparse.Namespace) -> TimelineOptions:
         inputs=list(args.inputs), output=args.output.rstrip("/") or "/",
         window_s=args.window_s, hop_s=args.hop_s, model_path=model_path,
         model_version=model_version, sample_rate=ModelConfig().sample_rate,
-        batch_size=args.batch_size, min_batch_size=args.min_batch_size, device=args.device,
+        batch_size=args.batch_size, min_batch_size=min_batch_size, device=args.device,
         force=args.force, run_id=new_run_id(), decode_timeout_s=args.decode_timeout_s,
         max_duration_s=args.max_duration_s, model_copies=getattr(args, "model_copies", None),
     )

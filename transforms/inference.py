@@ -26,7 +26,18 @@ def cuda_usable() -> bool:
 class Music2PaletteModelHandler(PytorchModelHandlerTensor):
     """PytorchModelHandlerTensor that loads our checkpoint format (sha256-verified,
     ``weights_only=True``) from any Beam filesystem. Batching, model sharing and device
-    placement stay Beam's."""
+    placement stay Beam's.
+
+    Fixed-size batches (``min_batch_size == max_batch_size``, the pipelines' default): Beam
+    groups exactly ``max_batch_size`` windows (fewer in a bundle's last batch) and every
+    forward pass gets the same shape, ``max_batch_size`` rounded up to a multiple of 8, padded
+    with silent windows whose results are dropped. A window's result then never depends on
+    which other windows shared its batch or where it sat in it, so outputs are bit-identical
+    whatever the worker count or bundle boundaries. (CPU kernels round differently for other
+    batch shapes, and in the scalar tail of their vectorised loops: with a fixed shape whose
+    rows are a multiple of 8, every row's elements fall in the vectorised body; the colour
+    conversion, on 5x3 values per row, runs row by row; see PaletteDecoder. The thread count
+    does not change results. Checked on AVX-512 for 8 and 16 rows.)"""
 
     def __init__(
         self,
@@ -49,6 +60,9 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
             model_copies=model_copies,
         )
         self._model_path = model_path
+        # The forward shape: the fixed batch size rounded up to a multiple of 8 rows.
+        self._fixed_batch = (-(-max_batch_size // 8) * 8
+                             if max_batch_size and min_batch_size == max_batch_size else None)
 
     def get_num_bytes(self, batch) -> int:
         """Bytes of a batch, for Beam's metrics. (Beam's default iterates over every scalar of
@@ -56,6 +70,13 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
         return sum(t.element_size() * t.nelement() for t in batch)
 
     def run_inference(self, batch, model, inference_args=None):
+        n, pad_to = len(batch), getattr(self, "_fixed_batch", None)
+        if pad_to and 0 < n < pad_to:
+            padded = [*batch, *([torch.zeros_like(batch[0])] * (pad_to - n))]
+            return list(self._run_inference(padded, model, inference_args))[:n]
+        return self._run_inference(batch, model, inference_args)
+
+    def _run_inference(self, batch, model, inference_args):
         # Batches go where the model is. The device is decided when the model loads, but with
         # a shared model (threads of one worker, model_copies) only one handler copy loads it;
         # the others would still hold the requested device (e.g. cuda on a CPU-only worker).
