@@ -5,7 +5,9 @@ on the 2-core machine; outputs identical.
 
 Every measurement is a fresh `m2p timeline` command (a new Python process, as a user runs it),
 timed from launch to exit, on a fresh output folder; the pipeline's own time (from its printed
-summary, i.e. without the interpreter's start-up and imports) is shown beside it. Configurations:
+summary, i.e. without the interpreter's start-up, imports and exit) and the CPU seconds of the
+command and all its processes (fork server and workers included) are shown beside it.
+Configurations:
 
 * ``1 worker``: the default one-worker run, in one process whose torch uses all cores for its
   intra-op threads (2 on the 2-core machine), so one worker is not single-threaded;
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -61,6 +64,7 @@ class Run:
     config: Config
     wall_s: float  # launch to exit of the command
     pipeline_s: float  # the pipeline's own wall time (its summary)
+    cpu_s: float  # CPU seconds of the command and all its processes
     load: tuple[float, float, float]  # load average just before the run
     table: object
 
@@ -84,21 +88,30 @@ def configs(worker_counts: list[int]) -> list[Config]:
     return out
 
 
-def run_cli(inputs: list[str], out: Path, config: Config, extra: list[str]) -> tuple[float, float]:
-    """(command wall seconds, pipeline seconds) of one `m2p timeline` process."""
+def children_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cli(inputs: list[str], out: Path, config: Config,
+            extra: list[str]) -> tuple[float, float, float]:
+    """(command wall seconds, pipeline seconds, CPU seconds) of one `m2p timeline` process;
+    the CPU time includes its fork server and worker processes."""
     cmd = [sys.executable, "-m", "pipelines.cli", "timeline", *inputs, "--output", str(out),
            "--workers", str(config.workers), *extra]
     env = {**os.environ, **config.env}
+    cpu = children_cpu_s()
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
+    cpu = children_cpu_s() - cpu
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         raise SystemExit(f"{config.label}: m2p timeline exited with {proc.returncode}")
     m = re.search(r"(\d+) written.*, ([\d.]+) s of audio in ([\d.]+) s", proc.stdout)
     if not m:
         raise SystemExit(f"{config.label}: no summary in the output:\n{proc.stdout[-2000:]}")
-    return wall, float(m.group(3))
+    return wall, float(m.group(3)), cpu
 
 
 def read_table(out: Path):
@@ -153,10 +166,10 @@ def main(argv: list[str] | None = None) -> int:
             for c in cfgs:
                 load = os.getloadavg()
                 out = fresh_out(c)
-                wall, pipe = run_cli([str(folder)], out, c, extra_for(c))
-                runs.append(Run(c, wall, pipe, load, read_table(out)))
+                wall, pipe, cpu = run_cli([str(folder)], out, c, extra_for(c))
+                runs.append(Run(c, wall, pipe, cpu, load, read_table(out)))
                 print(f"  [{rep + 1}/{args.repeats}] {c.label:<28} {wall:6.2f} s "
-                      f"(pipeline {pipe:6.2f} s)  load average before: "
+                      f"(pipeline {pipe:6.2f} s, {cpu:6.1f} CPU-s)  load average before: "
                       f"{' '.join(f'{x:.2f}' for x in load)}, after: {loadavg()}", flush=True)
                 if not args.keep:
                     shutil.rmtree(out, ignore_errors=True)
@@ -174,16 +187,27 @@ def main(argv: list[str] | None = None) -> int:
     base = [c for c in cfgs if c.workers == 1]
     print(f"\n{len(paths)} clips, {audio_s:.0f} s of audio; fastest of {args.repeats} "
           f"per configuration (wall = command launch to exit)")
-    header = f"{'configuration':<28} {'wall s':>7} {'pipeline s':>10} {'x realtime':>10}"
+    header = (f"{'configuration':<28} {'wall s':>7} {'pipeline s':>10} {'CPU s':>7} "
+              f"{'x realtime':>10}")
     for b in base:
         header += f" {'vs ' + ('1w/1t' if b.env else '1w'):>8}"
     print(header)
     for c in cfgs:
         r = best[c.label]
-        line = f"{c.label:<28} {r.wall_s:7.2f} {r.pipeline_s:10.2f} {audio_s / r.wall_s:10.0f}"
+        line = (f"{c.label:<28} {r.wall_s:7.2f} {r.pipeline_s:10.2f} {r.cpu_s:7.1f} "
+                f"{audio_s / r.wall_s:10.0f}")
         for b in base:
             line += f" {best[b.label].wall_s / r.wall_s:7.2f}x"
         print(line)
+    print("(speed-ups 'vs 1w' / 'vs 1w/1t': on wall time, over the default 1-worker run and over "
+          "1 worker on 1 thread)")
+    if base:
+        print("speed-ups on the pipeline's own time (no interpreter start-up, imports or exit): "
+              + "; ".join(
+                  f"{c.label} " + ", ".join(
+                      f"{best[b.label].pipeline_s / best[c.label].pipeline_s:.2f}x vs "
+                      f"{'1w/1t' if b.env else '1w'}" for b in base)
+                  for c in cfgs if c.workers > 1))
     print(f"\nload average now: {loadavg()} (on {os.cpu_count()} cores; speed-ups mean little "
           "when it is well above 0 before a run)")
     print(f"outputs: {'identical' if identical else 'DIFFERENT'} "

@@ -293,6 +293,20 @@ def _preload(modules: Sequence[str], model_path: str | None) -> None:
         logging.getLogger(__name__).warning("fork server: cannot preload the model: %s", e)
 
 
+def _reap_workers(timeout: float = 0.0) -> None:
+    """Reap finished workers; with ``timeout``, wait up to that long for all of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:  # none left
+            return
+        if pid == 0:
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
+
+
 def serve(socket_path: str, preload: Sequence[str], model_path: str | None) -> int:
     import select
     import signal
@@ -308,16 +322,11 @@ def serve(socket_path: str, preload: Sequence[str], model_path: str | None) -> i
     stdin = sys.stdin.fileno()
     while True:
         ready, _, _ = select.select([listener, stdin], [], [], 1.0)
-        while True:  # reap finished workers
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
+        _reap_workers()
         if stdin in ready and not os.read(stdin, 1 << 12):
             listener.close()
-            os._exit(0)  # nothing to clean up; skips seconds of interpreter teardown
+            _reap_workers(timeout=2.0)  # (so their CPU time is accounted to this process)
+            os._exit(0)  # nothing else to clean up; skips seconds of interpreter teardown
         if listener in ready:
             conn, _ = listener.accept()
             if os.fork() == 0:
