@@ -197,14 +197,14 @@ atexit.register(close_fork_server)
 def prestart(argv: Sequence[str], preload: Sequence[str]) -> None:
     """Start the fork server early (the CLI calls this before importing the pipeline) when
     ``argv`` asks for local worker processes, so its imports overlap this process's own."""
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runner", default="DirectRunner")
     parser.add_argument("--direct_running_mode", default=None)
     parser.add_argument("--model", default=None)
     try:
         args, _ = parser.parse_known_args(list(argv))
-    except SystemExit:  # malformed: the real parser will say so
+    except (argparse.ArgumentError, SystemExit):  # malformed: the real parser will say so
         return
     local = args.runner.lower() in {"directrunner", "fnapirunner", "direct"}
     if (local and args.workers > 1
