@@ -5,7 +5,9 @@ soundtrack (calm, then angry). In one session, alternating, ``--repeat`` times:
   (a) a plain decode + encode of the clip (same libx264 settings, audio copied), and
   (b) ``m2p recolor CLIP --output DIR --force`` end to end (a fresh process: imports, Beam,
       audio analysis, model inference, decode -> LUT -> encode),
-both as subprocesses; prints the medians and the ratio b/a (target <= 1.15). Then the same for a
+both as subprocesses; prints the medians and the ratio b/a (target <= 1.15), and the CPU time
+(user + system, all threads) of both: on a shared machine the wall times move with the other
+load, the CPU times much less. Then the same for a
 10-s 4K clip, the LUT kernel alone in ms per megapixel, and the quality checks (identity at
 strength 0, SSIM of L*, palette movement, temporal stability on a static shot).
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,10 +68,14 @@ def make_clip(path: Path, size: tuple[int, int], seconds: float) -> Path:
     return path
 
 
-def timed(cmd: list[str]) -> float:
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds (user + system, all threads)) of a subprocess."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def speed(clip: Path, label: str, repeat: int, crf: int, preset: str,
@@ -77,16 +84,27 @@ def speed(clip: Path, label: str, repeat: int, crf: int, preset: str,
     m2p = [py, "-m", "pipelines.cli", "recolor"]
     plain_out = OUT / f"plain-{clip.stem}.mp4"
     rec_dir = OUT / f"run-{clip.stem}"
-    a, b = [], []
+    a, b, ca, cb = [], [], [], []
     for _ in range(repeat):
-        a.append(timed([py, "-c", PLAIN, str(clip), str(plain_out), str(crf), preset]))
-        b.append(timed([*m2p, str(clip), "--output", str(rec_dir), "--force", "--crf", str(crf),
-                        "--preset", preset, *extra]))
+        wall, cpu = timed([py, "-c", PLAIN, str(clip), str(plain_out), str(crf), preset])
+        a.append(wall)
+        ca.append(cpu)
+        wall, cpu = timed([*m2p, str(clip), "--output", str(rec_dir), "--force", "--crf",
+                           str(crf), "--preset", preset, *extra])
+        b.append(wall)
+        cb.append(cpu)
     ma, mb = statistics.median(a), statistics.median(b)
     frames = av.open(str(clip)).streams.video[0].frames
+    ratios = [y / x for x, y in zip(a, b, strict=True)]
     print(f"{label}: plain transcode {ma:.2f} s ({1000 * ma / frames:.1f} ms/frame), "
           f"m2p recolor {mb:.2f} s; ratio b/a = {mb / ma:.3f}  "
-          f"(runs a={[round(x, 2) for x in a]}, b={[round(x, 2) for x in b]})")
+          f"(runs a={[round(x, 2) for x in a]}, b={[round(x, 2) for x in b]}, "
+          f"per-pair ratios {min(ratios):.2f}-{max(ratios):.2f})")
+    # CPU time (all threads) depends much less than wall time on what else the machine runs
+    mca, mcb = statistics.median(ca), statistics.median(cb)
+    print(f"  CPU time (user+sys): plain {mca:.1f} s, m2p recolor {mcb:.1f} s; "
+          f"ratio {mcb / mca:.3f}"
+          f"  (load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     return mb / ma
 
 
