@@ -2,17 +2,15 @@
 
 Pixels are subsampled (a thumbnail of a few thousand samples is plenty for a 5-colour palette),
 converted to CIELAB, quantised to 2-unit bins and clustered with k-means weighted by the bin
-counts, so the cost does not depend on the frame size. The k-means is scikit-learn's
-algorithm (k-means++ seeding with greedy local trials from ``RandomState(seed)``, Lloyd
-iterations on centred data, its tolerance and empty-cluster relocation) in a few lines of
-numpy: the same palettes (tested against ``sklearn.cluster.KMeans``) without importing
-scikit-learn (~0.3 s) or its per-call overhead (~30-90 ms per fit on ~2k bins here, vs a few
-ms), which the recolour path pays on every shot and palette refresh.
+counts (scikit-learn), so the cost does not depend on the frame size.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from sklearn.cluster import KMeans
 
 from m2p_core.colour_space import srgb01_to_lab
 from m2p_core.yuv import YuvSpec
@@ -68,94 +66,13 @@ def weighted_kmeans(lab: np.ndarray, k: int = 5, weights: np.ndarray | None = No
         pw = np.zeros(k)
         pw[: len(uniq)] = counts[order]
         return pal, pw / pw.sum()
-    centres, labels = kmeans(centres, counts, k, init=init, seed=seed)
+    km = KMeans(n_clusters=k, init=init if init is not None else "k-means++",
+                n_init=1, max_iter=50, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        labels = km.fit_predict(centres, sample_weight=counts)
     pw = np.bincount(labels, weights=counts, minlength=k)
-    return centres, pw / pw.sum()
-
-
-def kmeans(x: np.ndarray, w: np.ndarray, k: int, init: np.ndarray | None = None,
-           seed: int = 0, max_iter: int = 50, tol: float = 1e-4
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted k-means of ``x`` (N, d), N > k: (centres (k, d), labels (N,)). Mirrors
-    ``sklearn.cluster.KMeans(n_clusters=k, init=init or "k-means++", n_init=1,
-    max_iter=max_iter, tol=tol, random_state=seed).fit(x, sample_weight=w)``."""
-    x = np.asarray(x, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
-    mean = x.mean(axis=0)
-    x = x - mean
-    x_sq = np.einsum("ij,ij->i", x, x)
-    if init is None:
-        centres = _kmeans_plusplus(x, x_sq, w, k, np.random.RandomState(seed))
-    else:
-        centres = np.array(init, dtype=np.float64) - mean
-    tol = float(np.mean(np.var(x, axis=0)) * tol)
-    labels_old = np.full(len(x), -1)
-    strict = False
-    for _ in range(max_iter):
-        labels = _assign(x, centres)
-        new, weight = _update(x, w, labels, k)
-        _relocate_empty(x, w, centres, new, weight, labels)
-        nonzero = weight > 0
-        new[nonzero] /= weight[nonzero, None]
-        new[~nonzero] = new[np.argmax(weight)]
-        shift = np.sqrt(((new - centres) ** 2).sum(axis=1))
-        centres = new
-        if np.array_equal(labels, labels_old):
-            strict = True
-            break
-        if (shift ** 2).sum() <= tol:
-            break
-        labels_old = labels
-    if not strict:
-        labels = _assign(x, centres)
-    return centres + mean, labels
-
-
-def _assign(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    d = np.einsum("ij,ij->i", centres, centres)[None, :] - 2.0 * (x @ centres.T)
-    return np.argmin(d, axis=1)  # the first of equals, like scikit-learn
-
-
-def _update(x, w, labels, k):
-    weight = np.bincount(labels, weights=w, minlength=k)
-    new = np.zeros((k, x.shape[1]))
-    np.add.at(new, labels, x * w[:, None])
-    return new, weight
-
-
-def _relocate_empty(x, w, old, new, weight, labels) -> None:
-    empty = np.flatnonzero(weight == 0)
-    if not len(empty):
-        return
-    dist = ((x - old[labels]) ** 2).sum(axis=1)
-    if dist.max() == 0:
-        return
-    far = np.argpartition(dist, -len(empty))[: -len(empty) - 1: -1]
-    for c, i in zip(empty, far, strict=True):
-        new[labels[i]] -= x[i] * w[i]
-        new[c] = x[i] * w[i]
-        weight[c] = w[i]
-        weight[labels[i]] -= w[i]
-
-
-def _kmeans_plusplus(x, x_sq, w, k, rng: np.random.RandomState) -> np.ndarray:
-    n = len(x)
-    trials = 2 + int(np.log(k))
-    centres = np.empty((k, x.shape[1]))
-    first = rng.choice(n, p=w / w.sum())
-    centres[0] = x[first]
-    closest = np.maximum(x_sq[first] + x_sq - 2.0 * (x @ x[first]), 0.0)
-    pot = closest @ w
-    for c in range(1, k):
-        r = rng.uniform(size=trials) * pot
-        cand = np.minimum(np.searchsorted(np.cumsum(w * closest), r), n - 1)
-        d = np.maximum(x_sq[cand][:, None] + x_sq[None, :] - 2.0 * (x[cand] @ x.T), 0.0)
-        np.minimum(closest, d, out=d)
-        pots = d @ w
-        best = int(np.argmin(pots))
-        pot, closest = pots[best], d[best]
-        centres[c] = x[cand[best]]
-    return centres
+    return km.cluster_centers_.copy(), pw / pw.sum()
 
 
 def extract_palette_rgb(image: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,7 @@
 """The video's colour encoding: Y'CbCr matrix (BT.601/709/2020) and range (limited/full).
 
-Conversions are colour-science's ``YCbCr_to_RGB`` / ``RGB_to_YCbCr`` (8-bit code values in,
-R'G'B' in [0, 1] out, and back) written out in numpy; code values are floats on the 8-bit scale
-(0..255). The transfer function is taken as sRGB (BT.709's OETF
+Conversions go through colour-science (``colour.YCbCr_to_RGB`` / ``RGB_to_YCbCr``); code values
+are floats on the 8-bit scale (0..255). The transfer function is taken as sRGB (BT.709's OETF
 differs by little, and both are displayed on sRGB-like screens).
 """
 
@@ -10,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import colour
 import numpy as np
 
-#: (Kr, Kb) luma weights, as colour-science's ``WEIGHTS_YCBCR``
-WEIGHTS = {"ITU-R BT.709": (0.2126, 0.0722), "ITU-R BT.601": (0.299, 0.114),
-           "ITU-R BT.2020": (0.2627, 0.0593), "SMPTE-240M": (0.2122, 0.0865)}
-#: FFmpeg AVColorSpace values -> weights names.
+#: FFmpeg AVColorSpace values -> colour-science weights names.
 _AVCOL_SPC = {1: "ITU-R BT.709", 5: "ITU-R BT.601", 6: "ITU-R BT.601", 9: "ITU-R BT.2020",
               10: "ITU-R BT.2020", 7: "SMPTE-240M"}
 AVCOL_RANGE_MPEG = 1  # limited (16..235)
@@ -50,32 +47,19 @@ class YuvSpec:
     def av_color_range(self) -> int:
         return AVCOL_RANGE_JPEG if self.full_range else AVCOL_RANGE_MPEG
 
-    def _ranges(self) -> tuple[float, float, float, float]:
-        """(Y offset, Y scale, C centre, C scale) of the 8-bit code values."""
-        if self.full_range:
-            return 0.0, 255.0, 128.0, 255.0
-        return 16.0, 219.0, 128.0, 224.0
-
     def to_srgb01(self, codes: np.ndarray) -> np.ndarray:
         """(..., 3) Y'CbCr code values (0..255 floats) -> R'G'B' in [0, 1] (unclipped)."""
-        codes = np.asarray(codes, dtype=np.float64)
-        y0, ys, c0, cs = self._ranges()
-        kr, kb = WEIGHTS[self.matrix]
-        y = (codes[..., 0] - y0) * (1 / ys)
-        cb = (codes[..., 1] - c0) * (1 / cs)
-        cr = (codes[..., 2] - c0) * (1 / cs)
-        r = y + (2 - 2 * kr) * cr
-        b = y + (2 - 2 * kb) * cb
-        g = (y - kr * r - kb * b) / (1 - kr - kb)
-        return np.stack([r, g, b], axis=-1)
+        # in_int: code values (offsets 16/128 or 0/128 applied by colour-science; floats fine)
+        return colour.YCbCr_to_RGB(np.asarray(codes, dtype=np.float64),
+                                   K=colour.WEIGHTS_YCBCR[self.matrix], in_bits=8,
+                                   in_legal=not self.full_range, in_int=True)
 
     def from_srgb01(self, rgb01: np.ndarray) -> np.ndarray:
         """(..., 3) non-linear R'G'B' -> Y'CbCr code values (0..255 floats, unrounded)."""
-        rgb01 = np.asarray(rgb01, dtype=np.float64)
-        y0, ys, c0, cs = self._ranges()
-        kr, kb = WEIGHTS[self.matrix]
-        r, g, b = rgb01[..., 0], rgb01[..., 1], rgb01[..., 2]
-        y = kr * r + (1 - kr - kb) * g + kb * b
-        cb = 0.5 * (b - y) / (1 - kb)
-        cr = 0.5 * (r - y) / (1 - kr)
-        return np.stack([y * ys + y0, cb * cs + c0, cr * cs + c0], axis=-1)
+        out = colour.RGB_to_YCbCr(np.asarray(rgb01, dtype=np.float64),
+                                  K=colour.WEIGHTS_YCBCR[self.matrix], out_bits=8,
+                                  out_legal=not self.full_range, out_int=False)
+        out = out * 255.0  # legal range: code / 255; full range: Cb/Cr centred on 0
+        if self.full_range:
+            out[..., 1:] += 128.0
+        return out

@@ -268,39 +268,3 @@ def test_palette_distance_manual_chamfer():
     expected = 0.5 * (d.min(axis=1).mean() + d.min(axis=0).mean())
     assert cs.palette_distance(a, b) == pytest.approx(expected, rel=1e-12)
     assert cs.palette_distance(a, b) == pytest.approx(cs.palette_distance(b, a), rel=1e-12)
-
-
-def test_same_values_as_colour_science():
-    """The numpy conversions are colour-science's (kept out of the runtime imports)."""
-    import warnings
-
-    colour = pytest.importorskip("colour")
-    from m2p_core.colour_space import delta_e2000, lab_to_srgb01, srgb01_to_lab
-    from m2p_core.yuv import WEIGHTS, YuvSpec
-
-    d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
-    rng = np.random.default_rng(0)
-    rgb = np.concatenate([rng.uniform(-0.3, 1.3, (3000, 3)), np.eye(3), np.zeros((1, 3))])
-    lab = np.stack([rng.uniform(-5, 105, 3000), rng.uniform(-130, 130, 3000),
-                    rng.uniform(-130, 130, 3000)], axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        want_lab = colour.XYZ_to_Lab(colour.sRGB_to_XYZ(rgb, d65), d65)
-        want_rgb = colour.XYZ_to_sRGB(colour.Lab_to_XYZ(lab, d65), d65)
-        want_de = colour.delta_E(lab, lab[::-1], method="CIE 2000")
-    np.testing.assert_allclose(srgb01_to_lab(rgb), want_lab, atol=1e-9)
-    np.testing.assert_allclose(lab_to_srgb01(lab), want_rgb, atol=1e-9)
-    np.testing.assert_allclose(delta_e2000(lab, lab[::-1]), want_de, atol=1e-9)
-    codes = rng.uniform(0, 255, (2000, 3))
-    for matrix in WEIGHTS:
-        assert np.allclose(colour.WEIGHTS_YCBCR[matrix], WEIGHTS[matrix])
-        for full in (False, True):
-            spec = YuvSpec(matrix, full)
-            k = colour.WEIGHTS_YCBCR[matrix]
-            rgb = colour.YCbCr_to_RGB(codes, K=k, in_bits=8, in_legal=not full, in_int=True)
-            back = colour.RGB_to_YCbCr(rgb, K=k, out_bits=8, out_legal=not full,
-                                       out_int=False) * 255.0
-            if full:
-                back[..., 1:] += 128.0
-            np.testing.assert_allclose(spec.to_srgb01(codes), rgb, atol=1e-9)
-            np.testing.assert_allclose(spec.from_srgb01(rgb), back, atol=1e-9)

@@ -193,30 +193,6 @@ def test_weighted_kmeans_finds_clusters_and_weights():
     assert pal.shape == (5, 3) and abs(w.sum() - 1) < 1e-9
 
 
-@pytest.mark.parametrize("warm", [False, True])
-def test_kmeans_matches_scikit_learn(warm):
-    """The numpy k-means is scikit-learn's (same seeding stream, iterations, tolerance)."""
-    import warnings
-
-    KMeans = pytest.importorskip("sklearn.cluster").KMeans
-    from m2p_core.palette_extract import kmeans
-
-    rng = np.random.default_rng(5)
-    for _ in range(12):
-        x = np.concatenate([rng.normal(rng.uniform(-50, 80, 3), rng.uniform(1, 10), (n, 3))
-                            for n in rng.integers(5, 300, rng.integers(2, 8))])
-        w = rng.uniform(0.5, 20, len(x))
-        init = x[rng.choice(len(x), 5, replace=False)] + 1.0 if warm else None
-        km = KMeans(n_clusters=5, init=init if warm else "k-means++", n_init=1, max_iter=50,
-                    random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            labels = km.fit_predict(x, sample_weight=w)
-        centres, ours = kmeans(x, w, 5, init=init)
-        np.testing.assert_allclose(centres, km.cluster_centers_, atol=1e-9)
-        np.testing.assert_array_equal(ours, labels)
-
-
 def test_shot_detector_finds_cuts_not_motion():
     det = ShotDetector()
     rng = np.random.default_rng(0)
