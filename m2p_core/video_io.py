@@ -78,6 +78,24 @@ def as_yuv420(frame: av.VideoFrame) -> av.VideoFrame:
 FrameFn = Callable[[av.VideoFrame, float], av.VideoFrame]
 
 
+def add_output_audio(oc: av.container.OutputContainer, ias: av.audio.stream.AudioStream | None,
+                     stats: TranscodeStats):
+    """The output audio stream for input stream ``ias``: copied packet for packet when MP4 can
+    carry its codec, else re-encoded to AAC (stereo, fltp). Returns ``(stream, resampler,
+    encoder)`` — resampler/encoder are None when copying; all None without input audio — and
+    records the choice in ``stats.audio`` (any stats object with an ``audio`` field)."""
+    if ias is None:
+        return None, None, None
+    if ias.codec_context.name in _MP4_AUDIO:
+        stats.audio = "copy"
+        return oc.add_stream_from_template(ias), None, None
+    oas = oc.add_stream("aac", rate=ias.codec_context.sample_rate or 48000)
+    resampler = av.AudioResampler(format="fltp", layout="stereo",
+                                  rate=oas.codec_context.sample_rate)
+    stats.audio = "aac"
+    return oas, resampler, oas
+
+
 def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
     if frame.pts is not None and frame.time_base is not None:
         return float(frame.pts * frame.time_base)
@@ -109,17 +127,7 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
         ias = ic.streams.audio[0] if ic.streams.audio else None
         rate = ivs.average_rate or ivs.guessed_rate or Fraction(25)
         with av.open(os.fspath(out_path), "w", format="mp4") as oc:
-            oas, resampler, aenc = None, None, None
-            if ias is not None:
-                if ias.codec_context.name in _MP4_AUDIO:
-                    oas = oc.add_stream_from_template(ias)
-                    stats.audio = "copy"
-                else:
-                    oas = oc.add_stream("aac", rate=ias.codec_context.sample_rate or 48000)
-                    resampler = av.AudioResampler(format="fltp", layout="stereo",
-                                                  rate=oas.codec_context.sample_rate)
-                    aenc = oas
-                    stats.audio = "aac"
+            oas, resampler, aenc = add_output_audio(oc, ias, stats)
             reader = _Reader(ic, ivs, ias, rate, process, on_start, stats)
             ovs = None
             pending_audio: list[av.Packet] = []

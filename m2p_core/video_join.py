@@ -32,7 +32,7 @@ from fractions import Fraction
 import av
 
 from m2p_core.media import MediaError, UndecodableMediaError
-from m2p_core.video_io import _MP4_AUDIO, _mux_audio
+from m2p_core.video_io import _mux_audio, add_output_audio
 
 
 class SegmentJoinError(MediaError):
@@ -101,17 +101,8 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
         first = stack.enter_context(av.open(os.fspath(paths[0])))
         template = first.streams.video[0]
         oc = stack.enter_context(av.open(os.fspath(out_path), "w", format="mp4"))
-        oas = resampler = aenc = None
-        if ias is not None:  # the same rules (and stream order) as video_io.transcode
-            if ias.codec_context.name in _MP4_AUDIO:
-                oas = oc.add_stream_from_template(ias)
-                stats.audio = "copy"
-            else:
-                oas = oc.add_stream("aac", rate=ias.codec_context.sample_rate or 48000)
-                resampler = av.AudioResampler(format="fltp", layout="stereo",
-                                              rate=oas.codec_context.sample_rate)
-                aenc = oas
-                stats.audio = "aac"
+        # the same rules (and stream order) as video_io.transcode
+        oas, resampler, aenc = add_output_audio(oc, ias, stats)
         ovs = oc.add_stream_from_template(template)
         ovs.time_base = template.time_base
         video = _video_packets(paths, expected, ovs, stats)
