@@ -147,7 +147,7 @@ def artist_disjoint_split(
 
 def with_synthetic(rows: Sequence[ManifestRow], cfg: TrainConfig,
                    cache_dir: Path) -> list[ManifestRow]:
-    """``rows`` plus ``cfg.synthetic_clips`` generated clips (rendered once under the cache,
+    """``rows`` followed by ``cfg.synthetic_clips`` generated clips (rendered once under the cache,
     next to the decoded-audio cache), their weights scaled by ``cfg.synthetic_weight``."""
     if cfg.synthetic_clips <= 0:
         return list(rows)

@@ -46,12 +46,14 @@ def main(argv: list[str] | None = None) -> int:
                   codec_variants=() if args.no_codec_augmentation else d.codec_variants,
                   synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight)
     model_config = ModelConfig()
-    rows = with_synthetic(read_manifest(args.manifest), cfg, args.cache_dir)
+    real_rows = read_manifest(args.manifest)
+    rows = with_synthetic(real_rows, cfg, args.cache_dir)  # synthetic rows appended after them
     # the MP3 variant is always computed, for the codec-robustness column
     variants = tuple(dict.fromkeys((*cfg.codec_variants, "mp3_128k")))
     feats = load_features(rows, model_config, variants, args.cache_dir)
     train_feats = {v: f for v, f in feats.items() if v == "orig" or v in cfg.codec_variants}
-    waves = load_waves(rows, model_config.sample_rate, args.cache_dir)
+    # raw audio only for the splice test, which uses held-out (real) clips: same indices as rows
+    waves = load_waves(real_rows, model_config.sample_rate, args.cache_dir)
     folds = [args.only_fold] if args.only_fold is not None else list(range(args.folds))
     table = cross_validate(rows, train_feats, waves, cfg, model_config, folds,
                            eval_feats=feats)
