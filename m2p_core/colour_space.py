@@ -11,8 +11,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-import colour
 import numpy as np
+
+from m2p_core.colour_lib import colour
 
 _D65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
 

@@ -5,7 +5,11 @@ callback that returns the frame to encode (decoding and the callback on a reader
 frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset); the
 audio stream is copied packet for packet when MP4 can carry its codec (else re-encoded to AAC).
 Kept from the input: presentation timestamps (so variable frame rates survive), the time base,
-the display rotation, the colour matrix/range/primaries/transfer tags. Odd frame sizes are
+the display rotation, the colour matrix/range/primaries/transfer tags. Not kept: the source's
+picture types — as FFmpeg's own command line does, every frame reaches the encoder with no type,
+so x264 places keyframes and B-frames itself, for a plain transcode and a recolour alike (a
+decoded frame's I/P/B type would otherwise be forced on the encoder: the source's GOP, and
+every frame a keyframe for an intra-only source). Odd frame sizes are
 cropped by one row/column (4:2:0 H.264 needs even sizes). Memory is flat in the duration: a
 frame at a time, plus the encoder's own lookahead.
 """
@@ -149,6 +153,9 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         out, index = item
                         if out.pts is None:
                             out.pts, out.time_base = index, 1 / rate
+                        # the encoder chooses frame types (a decoded frame still carries the
+                        # source's I/P/B type, which libx264 would take as forced)
+                        out.pict_type = _ANY_PICTURE_TYPE
                         oc.mux(ovs.encode(out))
             finally:
                 reader.stop()
@@ -165,6 +172,8 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
         ic.close()
     return stats
 
+
+_ANY_PICTURE_TYPE = av.video.frame.PictureType.NONE
 
 #: frames decoded/processed ahead of the encoder (each one a frame's worth of memory)
 _QUEUE = 3

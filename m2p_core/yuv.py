@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import colour
 import numpy as np
+
+from m2p_core.colour_lib import colour
 
 #: FFmpeg AVColorSpace values -> colour-science weights names.
 _AVCOL_SPC = {1: "ITU-R BT.709", 5: "ITU-R BT.601", 6: "ITU-R BT.601", 9: "ITU-R BT.2020",

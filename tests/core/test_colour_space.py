@@ -268,3 +268,21 @@ def test_palette_distance_manual_chamfer():
     expected = 0.5 * (d.min(axis=1).mean() + d.min(axis=0).mean())
     assert cs.palette_distance(a, b) == pytest.approx(expected, rel=1e-12)
     assert cs.palette_distance(a, b) == pytest.approx(cs.palette_distance(b, a), rel=1e-12)
+
+
+def test_colour_science_imports_without_its_plotting_package_until_used():
+    """m2p_core.colour_lib: colour-science's plotting package (and matplotlib) is imported
+    only when something reads it; then it is the real package."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from m2p_core import colour_space; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
+            "import colour; "
+            "assert callable(colour.plotting.plot_single_colour_swatch); "
+            "from colour.plotting.common import colour_style; "
+            "assert type(sys.modules['colour.plotting']).__name__ == 'module'; "
+            "assert colour.plotting is sys.modules['colour.plotting']; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

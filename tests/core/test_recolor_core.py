@@ -8,7 +8,8 @@ from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
 from m2p_core.lut_apply import (
     C_SHIFT,
     D_ONE,
-    L_SHIFT,
+    F_ONE,
+    GUIDE,
     NC,
     NY,
     Y_SHIFT,
@@ -114,14 +115,19 @@ def test_yuv_lut_identity_is_exact_and_transfer_follows_rgb(spec):
     assert abs(int(oy[0, 0]) - want[0]) <= 6  # luma follows the 1-D curve of L*
 
 
-def _trilinear_reference(y, u, v, lut, planes=False):
-    """Float trilinear interpolation of the node table at (mean 2x2 luma, Cb, Cr); with
-    ``planes``, at the mean luma rounded as the kernel rounds it (to its chroma planes)."""
+def _trilinear_reference(y, u, v, lut, rounded=False):
+    """Float trilinear interpolation of the node table at (guide luma, Cb, Cr) — the guide is the
+    mean luma of the 3 x 3 chroma blocks (6 x 6 pixels) around a chroma sample, edges
+    replicated; with ``rounded``, at the guide rounded as the kernel rounds it (to a code value)."""
     d = lut.chroma_delta / D_ONE
     hc, wc = u.shape
-    ym = y[: 2 * hc, : 2 * wc].reshape(hc, 2, wc, 2).astype(float).mean(axis=(1, 3))
-    if planes:
-        ym = np.floor((ym + (1 << L_SHIFT) / 2) / (1 << L_SHIFT)) * (1 << L_SHIFT)
+    block = y[: 2 * hc, : 2 * wc].reshape(hc, 2, wc, 2).astype(np.int64).sum(axis=(1, 3))
+    r = GUIDE // 2
+    padded = np.pad(block, r, mode="edge")
+    guide = sum(padded[i:i + hc, j:j + wc] for i in range(GUIDE) for j in range(GUIDE))
+    ym = guide / (4 * GUIDE * GUIDE)
+    if rounded:
+        ym = np.floor(ym + 0.5)
     py, pu, pv = ym / (1 << Y_SHIFT), u / (1 << C_SHIFT), v / (1 << C_SHIFT)
     ky, ku, kv = (np.minimum(np.floor(p).astype(int), n - 2) for p, n in
                   ((py, NY), (pu, NC), (pv, NC)))
@@ -139,10 +145,12 @@ def test_chroma_is_interpolated_trilinearly_without_steps():
     lut = bake_yuv_lut(PaletteTransfer(SRC, TGT, TransferParams(strength=1.0)), YuvSpec())
     y, u, v = planes(seed=3, h=64, w=96)
     _, ou, ov = apply_yuv420_copy(y, u, v, lut)
-    # exactly the kernel's scheme (bilinear in Cb/Cr on the plane nearest the mean luma)...
-    ru, rv = _trilinear_reference(y, u, v, lut, planes=True)
-    assert np.abs(ou - ru).max() <= 0.5 + 1e-9 and np.abs(ov - rv).max() <= 0.5 + 1e-9
-    # ...which is full trilinear interpolation up to the table's luma slope x 1 code value
+    # exactly the kernel's scheme (trilinear at the guide luma rounded to a code value; the
+    # fine table's values rounded to 1/F_ONE code value)...
+    ru, rv = _trilinear_reference(y, u, v, lut, rounded=True)
+    tol = 0.5 + 1.0 / F_ONE
+    assert np.abs(ou - ru).max() <= tol and np.abs(ov - rv).max() <= tol
+    # ...which is full trilinear interpolation up to the table's luma slope x 1/2 code value
     slope = np.abs(np.diff(lut.chroma_delta / D_ONE, axis=2)).max() / (1 << Y_SHIFT)
     ru, rv = _trilinear_reference(y, u, v, lut)
     assert np.abs(ou - ru).max() <= slope + 0.5 and np.abs(ov - rv).max() <= slope + 0.5

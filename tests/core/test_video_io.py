@@ -82,6 +82,30 @@ def test_plain_transcode_and_errors(tmp_path):
         transcode(tmp_path / "junk.mp4", tmp_path / "y.mp4")
 
 
+def test_encoder_chooses_frame_types_not_the_source(tmp_path):
+    """An intra-only source (every frame a keyframe) transcodes like FFmpeg's command line
+    does it: x264 places its own keyframes (one here), for the plain path and a recolour."""
+    src = tmp_path / "intra.mp4"
+    with av.open(str(src), "w") as c:
+        vs = c.add_stream("libx264", rate=10)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        vs.options = {"g": "1", "preset": "ultrafast"}
+        for i, rgb in enumerate(natural_frames(64, 48, 12)):
+            f = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+            f.pts = i
+            c.mux(vs.encode(f))
+        c.mux(vs.encode(None))
+
+    def keyframes(path):
+        with av.open(str(path)) as c:
+            return sum(p.is_keyframe for p in c.demux(video=0) if p.size)
+
+    assert keyframes(src) == 12
+    transcode(src, tmp_path / "plain.mp4")
+    recolor_video(src, tmp_path / "rec.mp4", TargetTrack.constant(TGT), FAST)
+    assert keyframes(tmp_path / "plain.mp4") == 1 and keyframes(tmp_path / "rec.mp4") == 1
+
+
 def test_pipelined_transcode_order_errors_and_no_hang(tmp_path):
     """The reader thread: on_start before the first frame, frames in order, an exception in
     the callback (or in the encoder's thread) surfaces as itself and nothing hangs."""
