@@ -137,6 +137,8 @@ class LutSchedule:
         self._cache_size = cache_size
         self.bakes = 0
         self.bake_s = 0.0
+        self._last_key: tuple[float, SourceState] | None = None
+        self._last: tuple[YuvLut, YuvLut] | None = None
 
     def baked(self, source: np.ndarray, target: np.ndarray) -> YuvLut:
         if self.params.strength == 0.0:
@@ -157,12 +159,24 @@ class LutSchedule:
             self._cache.move_to_end(key)
         return lut
 
-    def lut_at(self, t: float, source_at) -> YuvLut:
-        g = np.floor(t / self.grid_s)
-        t0, t1 = g * self.grid_s, (g + 1) * self.grid_s
-        a = self.baked(source_at(t0), self.track.at(t0))
-        b = self.baked(source_at(t1), self.track.at(t1))
-        return blend(a, b, (t - t0) / self.grid_s)
+    def grid_luts(self, g: float, state: SourceState) -> tuple[YuvLut, YuvLut]:
+        """The LUTs at grid points ``g`` and ``g + 1`` for source ``state`` (the last pair is
+        kept: consecutive frames share it, so they skip the palette look-ups and cache keys)."""
+        key = (g, state)
+        if self._last_key is None or self._last_key[0] != g \
+                or self._last_key[1] is not state:
+            t0, t1 = g * self.grid_s, (g + 1) * self.grid_s
+            self._last = (self.baked(state.at(t0), self.track.at(t0)),
+                          self.baked(state.at(t1), self.track.at(t1)))
+            self._last_key = key
+        return self._last
+
+    def lut_at(self, t: float, state: SourceState) -> YuvLut:
+        """The LUT for a frame shown at ``t`` seconds: the linear blend of the grid LUTs
+        around ``t`` for the source palette ``state``."""
+        g = float(np.floor(t / self.grid_s))
+        a, b = self.grid_luts(g, state)
+        return blend(a, b, (t - g * self.grid_s) / self.grid_s)
 
 
 @dataclass
@@ -267,7 +281,7 @@ class FrameRecolorer:
         state = self._analysis.update(self._first_index + self.stats.frames, t, y, u, v)
         if getattr(self._analysis, "new_shot", False):
             self.stats.shots += 1
-        lut = self._schedule.lut_at(t, state.at)
+        lut = self._schedule.lut_at(t, state)
         t_k = time.perf_counter()
         out = self._out_frame(frame)
         apply_yuv420((y, u, v), plane_views(out), lut)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -174,6 +175,8 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
 
 
 _ANY_PICTURE_TYPE = av.video.frame.PictureType.NONE
+#: how much lower the reader thread's scheduling priority is than the encoder's (nice units)
+READER_NICE = 10
 
 #: frames decoded/processed ahead of the encoder (each one a frame's worth of memory)
 _QUEUE = 3
@@ -232,6 +235,7 @@ class _Reader:
         return False
 
     def _run(self) -> None:
+        _lower_thread_priority(READER_NICE)
         try:
             streams = [self.ivs] + ([self.ias] if self.ias is not None else [])
             for packet in self.ic.demux(*streams):
@@ -259,6 +263,24 @@ class _Reader:
             self._put(_END)
         except BaseException as e:  # noqa: BLE001 - handed to the consumer
             self._put(e)
+
+
+def _lower_thread_priority(nice: int) -> None:
+    """Raise the calling thread's nice value by ``nice`` (Linux, where a thread has its own).
+
+    The reader thread (decode, recolour) runs a little behind the encoder's threads in the
+    scheduler: libx264 on its frame threads is the pipeline's bottleneck, and the frames
+    queued ahead absorb the reader's delays, so the reader's work fills the cores' idle time
+    instead of pre-empting an encoder thread that the next frame waits for. The decoder's
+    own threads, started from this thread, inherit the value. Measured on the 2-core machine
+    with a 20-s 1080p clip: recolour 17.8 -> 16.9 s, plain transcode unchanged."""
+    if not nice or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except OSError:  # not permitted here: keep the default priority
+        pass
 
 
 def _decode(packet: av.Packet) -> list[av.VideoFrame]:
