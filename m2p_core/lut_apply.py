@@ -14,15 +14,18 @@ interpolation of the node grid, so the output is a continuous, piecewise-linear 
 input: no steps between cells, hence no blotches at saturated edges and no banding in gradients.
 
 The guide luma is the mean luma of the 3 × 3 chroma blocks around the sample (6 × 6 pixels,
-edges replicated, rounded to a code value), not of its own 2 × 2 block: a palette transfer's
-chroma shift changes with lightness (dark and light palette colours move differently — up to
-~1 code value of Cr per code value of luma on the bench footage), so with the block's own luma
-every grain of luma noise became chroma noise: the output's fine-scale Cr noise was 3.3× the
-input's and x264 spent ~50% more bits on it. With the 6 × 6 guide it is 1.7× (the remaining part
-is the palette shift's dependence on the sample's own Cb/Cr), the encoded size +22% instead of
-+51% over an identity grade. The luma itself is still mapped per pixel, so detail and edges are
-untouched; the cost is a chroma shift taken from the neighbourhood's lightness at sharp luma
-edges (≤ 3 pixels).
+edges replicated, rounded to a code value), kept within ``GUIDE_RANGE`` (8) code values of the
+mean luma of the sample's own 2 × 2 block. A palette transfer's chroma shift changes with
+lightness (dark and light palette colours move differently — up to ~1 code value of Cr per code
+value of luma on the bench footage), so with the block's own luma every grain of luma noise
+became chroma noise: the output's fine-scale Cr noise was 3.3× the input's and x264 spent ~50%
+more bits on it. With the 6 × 6 guide it is 1.7× (the remaining part is the palette shift's
+dependence on the sample's own Cb/Cr), the encoded size +22% instead of +51% over an identity
+grade. Grain is a few code values, so the clamp leaves it smoothed; at a sharp luma edge (dark
+hair against a bright sky) the plain 6 × 6 mean would lie tens of code values from either
+side and tint a 2–3 pixel fringe with a mid-lightness shift; the clamp bounds that error to the
+table's luma slope × 8 code values (the clamp costs ~0.5% in encoded size). The luma itself is
+mapped per pixel, so detail and edges are untouched.
 
 For speed, each LUT is first expanded (once, ~1 ms, :attr:`YuvLut.fine_table`) into a *fine
 table*: the chroma deltas at every (Cb, Cr) code pair on each of the 17 luma nodes — the node
@@ -63,6 +66,8 @@ F_ONE = 1 << F_BITS
 #: the chroma guide: mean luma of GUIDE × GUIDE chroma blocks (2·GUIDE × 2·GUIDE pixels)
 GUIDE = 3
 _GUIDE_PIXELS = 4 * GUIDE * GUIDE
+#: the guide stays within this many code values of the sample's own 2x2 block mean luma
+GUIDE_RANGE = 8
 _PLANE = 256 * 256  # fine-table entries per luma node
 _Y_ONE = 1 << Y_SHIFT
 _Y_MASK = _Y_ONE - 1
@@ -155,14 +160,17 @@ def _luma_rows(y0, y1, o0, o1, y_curve, sums, wc):  # pragma: no cover
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def _guide_row(up, mid, down, cols, guide, wc):  # pragma: no cover
-    """Guide luma (mean of 3x3 blocks, edge columns replicated, rounded half up) of a row."""
+    """Guide luma of a row: the mean of 3x3 blocks (edge columns replicated, rounded half up)
+    clamped to the sample's own block mean ± GUIDE_RANGE."""
     for j in range(wc):
         cols[j + 1] = up[j] + mid[j] + down[j]
     cols[0] = cols[1]
     cols[wc + 1] = cols[wc]
     for j in range(wc):
         s = cols[j] + cols[j + 1] + cols[j + 2]
-        guide[j] = (2 * s + _GUIDE_PIXELS) // (2 * _GUIDE_PIXELS)
+        g = (2 * s + _GUIDE_PIXELS) // (2 * _GUIDE_PIXELS)
+        own = (mid[j] + 2) >> 2
+        guide[j] = min(max(g, own - GUIDE_RANGE), own + GUIDE_RANGE)
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)

@@ -10,6 +10,7 @@ from m2p_core.lut_apply import (
     D_ONE,
     F_ONE,
     GUIDE,
+    GUIDE_RANGE,
     NC,
     NY,
     Y_SHIFT,
@@ -115,10 +116,11 @@ def test_yuv_lut_identity_is_exact_and_transfer_follows_rgb(spec):
     assert abs(int(oy[0, 0]) - want[0]) <= 6  # luma follows the 1-D curve of L*
 
 
-def _trilinear_reference(y, u, v, lut, rounded=False):
+def _trilinear_reference(y, u, v, lut, rounded=False, guide_range=GUIDE_RANGE):
     """Float trilinear interpolation of the node table at (guide luma, Cb, Cr) — the guide is the
     mean luma of the 3 x 3 chroma blocks (6 x 6 pixels) around a chroma sample, edges
-    replicated; with ``rounded``, at the guide rounded as the kernel rounds it (to a code value)."""
+    replicated, within ``guide_range`` of its own 2 x 2 block's mean; with ``rounded``, at the
+    guide rounded as the kernel rounds it (to a code value)."""
     d = lut.chroma_delta / D_ONE
     hc, wc = u.shape
     block = y[: 2 * hc, : 2 * wc].reshape(hc, 2, wc, 2).astype(np.int64).sum(axis=(1, 3))
@@ -126,8 +128,10 @@ def _trilinear_reference(y, u, v, lut, rounded=False):
     padded = np.pad(block, r, mode="edge")
     guide = sum(padded[i:i + hc, j:j + wc] for i in range(GUIDE) for j in range(GUIDE))
     ym = guide / (4 * GUIDE * GUIDE)
+    own = block / 4
     if rounded:
-        ym = np.floor(ym + 0.5)
+        ym, own = np.floor(ym + 0.5), np.floor(own + 0.5)
+    ym = np.clip(ym, own - guide_range, own + guide_range)
     py, pu, pv = ym / (1 << Y_SHIFT), u / (1 << C_SHIFT), v / (1 << C_SHIFT)
     ky, ku, kv = (np.minimum(np.floor(p).astype(int), n - 2) for p, n in
                   ((py, NY), (pu, NC), (pv, NC)))
@@ -166,6 +170,32 @@ def test_chroma_is_interpolated_trilinearly_without_steps():
         for o, r in ((ou, ru), (ov, rv)):
             steps = np.abs(np.diff(o[0].astype(int)))
             assert steps.max() <= np.abs(np.diff(r[0])).max() + 1.0
+
+
+def test_sharp_luma_edges_keep_each_side_close_to_its_own_shift():
+    """Dark hair against a bright sky: chroma samples next to the edge take the shift of a
+    lightness within GUIDE_RANGE of their own, not the mid-grey of the 6x6 mean."""
+    lut = bake_yuv_lut(PaletteTransfer(SRC, TGT, TransferParams(strength=1.0)), YuvSpec())
+    y = np.full((16, 32), 200, np.uint8)
+    y[:, :16] = 30  # dark left half; the edge falls between two chroma columns
+    u = np.full((8, 16), 140, np.uint8)
+    v = np.full((8, 16), 120, np.uint8)
+    _, ou, ov = apply_yuv420_copy(y, u, v, lut)
+    far_dark, far_light = (ou[0, 0], ov[0, 0]), (ou[0, -1], ov[0, -1])
+
+    def edge_error(cu, cv):  # largest chroma difference from its own side, edge columns
+        return max(abs(float(cu[4, col]) - float(far[i])) if i == 0 else
+                   abs(float(cv[4, col]) - float(far[i]))
+                   for col, far in ((7, far_dark), (8, far_light)) for i in (0, 1))
+
+    # the table's steepest luma slope around this (Cb, Cr), code values per luma code value
+    cells = lut.chroma_delta[140 >> C_SHIFT:(140 >> C_SHIFT) + 2,
+                             120 >> C_SHIFT:(120 >> C_SHIFT) + 2] / D_ONE
+    slope = np.abs(np.diff(cells, axis=2)).max() / (1 << Y_SHIFT)
+    assert GUIDE_RANGE <= 8 and edge_error(ou, ov) <= slope * GUIDE_RANGE + 1
+    # the unclamped 6x6 mean (mid-grey at the edge) would tint the fringe much more
+    unclamped = _trilinear_reference(y, u, v, lut, rounded=True, guide_range=255)
+    assert edge_error(*unclamped) > edge_error(ou, ov) + 8
 
 
 def test_odd_planes_are_cropped_and_blend_is_continuous():
