@@ -22,9 +22,12 @@ CIELAB moves as follows:
    a smooth bump around its own colour; palette colours still map exactly to their targets.
 4. Skin tones (hue ≈ 60°, moderate chroma) keep most of their hue by default.
 5. Strength blends between the identity (0, exact) and the full transfer (1).
-6. Gamut: the move from x is shortened along its own direction until the result is in sRGB
-   (Chang's per-colour gamut handling, done on the final move), so colours never clip to a
-   different hue.
+6. Gamut: a result outside sRGB keeps its L* and hue and loses chroma until it is displayable
+   (:func:`m2p_core.colour_space.gamut_map_lab`), so colours never clip to a different hue and
+   the transfer stays a continuous function of the colour. (Shortening each move along its own
+   direction, the earlier rule, was not: a saturated colour on the gamut boundary whose move
+   pointed outwards did not move at all while its in-gamut neighbours moved fully, which drew
+   lines across saturated gradients — the demo's colour bars showed them.)
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from m2p_core.colour_space import in_srgb_gamut
+from m2p_core.colour_space import gamut_map_lab
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class PaletteTransfer:
         total = w.sum(axis=-1, keepdims=True)
         return np.where(total > 1e-12, w / np.maximum(total, 1e-12), 0.0)
 
-    def apply(self, lab: np.ndarray, gamut_iterations: int = 8) -> np.ndarray:
+    def apply(self, lab: np.ndarray, gamut_iterations: int = 12) -> np.ndarray:
         """CIELAB (..., 3) -> recoloured CIELAB (..., 3), strength and skin protection included."""
         lab = np.asarray(lab, dtype=np.float64)
         s = self.params.strength
@@ -147,16 +150,5 @@ class PaletteTransfer:
         if self.params.protect_skin:
             move[..., 1:] *= (1.0 - self.params.skin_keep * skin_membership(lab))[..., None]
         move *= s
-        # gamut: shorten each move along its direction until the result is displayable
-        ok = in_srgb_gamut(lab + move)
-        if not np.all(ok):
-            lo = np.zeros(lab.shape[:-1])
-            hi = np.ones(lab.shape[:-1])
-            lo[ok] = 1.0
-            for _ in range(gamut_iterations):
-                mid = 0.5 * (lo + hi)
-                inside = in_srgb_gamut(lab + move * mid[..., None])
-                lo = np.where(inside & ~ok, mid, lo)
-                hi = np.where(inside | ok, hi, mid)
-            move *= lo[..., None]
-        return lab + move
+        # gamut: the result's chroma is reduced at constant L* and hue until it is displayable
+        return gamut_map_lab(lab + move, iterations=gamut_iterations)

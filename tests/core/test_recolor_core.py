@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from m2p_core.colour_space import hex_to_lab, in_srgb_gamut, lab_to_srgb01
+from m2p_core.colour_space import hex_to_lab, in_srgb_gamut, lab_to_srgb01, srgb01_to_lab
 from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
 from m2p_core.lut_apply import (
     C_SHIFT,
@@ -47,6 +47,25 @@ def test_transfer_maps_palette_to_target_and_keeps_gamut():
                     rng.uniform(-40, 40, 500)], axis=1)
     lab = lab[in_srgb_gamut(lab)]
     assert in_srgb_gamut(t.apply(lab), tol=1e-3).all()
+
+
+def test_transfer_is_continuous_along_saturated_gradients():
+    """Gradients of the sRGB primaries and secondaries (black -> full colour, on the gamut
+    boundary all the way) come out as gradients: no output step much larger than the input
+    steps (a move that was cut to zero where it pointed out of gamut drew lines here)."""
+    src = np.array([[10.2, 1.1, 1.1], [32.7, 69.2, -65.7], [39.2, 63.8, 52.4],
+                    [69.8, -43.2, 70.1], [75.6, -20.0, -6.0]])
+    tgt = np.array([[15.8, 36.6, 24.6], [29.5, 52.6, 43.0], [39.1, 63.4, 53.4],
+                    [50.9, 14.7, -63.9], [62.6, 52.8, 42.1]])
+    t = PaletteTransfer(src, tgt, TransferParams(strength=0.8))
+    ramp = np.linspace(0.0, 1.0, 256)[:, None]
+    for rgb in ([1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 0], [0, 1, 1]):
+        lab = srgb01_to_lab(ramp * np.array(rgb, float))
+        out = t.apply(lab)
+        assert in_srgb_gamut(out, tol=1e-3).all()
+        step_in = np.linalg.norm(np.diff(lab, axis=0), axis=1)
+        step_out = np.linalg.norm(np.diff(out, axis=0), axis=1)
+        assert step_out.max() <= 3.0 * step_in.max() + 0.5, (rgb, step_out.max(), step_in.max())
 
 
 def test_luminance_curve_is_monotonic_with_bounded_slope():
