@@ -52,20 +52,19 @@ def gamut_map_lab(lab: np.ndarray, iterations: int = 20) -> np.ndarray:
     inside = in_srgb_gamut(lab)
     if np.all(inside):
         return lab
-    lo = np.zeros(lab.shape[:-1])
-    hi = np.ones(lab.shape[:-1])
-    hi[inside] = 1.0
-    lo[inside] = 1.0
+    outside = lab[~inside]  # (M, 3): only these are searched
+    lo = np.zeros(len(outside))
+    hi = np.ones(len(outside))
     for _ in range(iterations):
         mid = 0.5 * (lo + hi)
-        trial = lab.copy()
-        trial[..., 1:] *= mid[..., None]
+        trial = outside.copy()
+        trial[:, 1:] *= mid[:, None]
         ok = in_srgb_gamut(trial)
         lo = np.where(ok, mid, lo)
         hi = np.where(ok, hi, mid)
-    out = lab.copy()
-    out[..., 1:] *= lo[..., None]
-    return out
+    outside[:, 1:] *= lo[:, None]
+    lab[~inside] = outside
+    return lab
 
 
 def lab_to_hex(lab: np.ndarray) -> list[str]:
