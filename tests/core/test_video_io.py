@@ -1,5 +1,9 @@
 """Streamed transcode: sizes, rotation, variable frame rate, audio, colour tags, errors."""
 
+import os
+import sys
+import threading
+
 import av
 import numpy as np
 import pytest
@@ -11,7 +15,7 @@ from m2p_core.media import MediaError
 from m2p_core.palette_track import TargetTrack
 from m2p_core.recolor_video import RecolorParams, recolor_video
 from m2p_core.synth import PRESETS, synthesize_music
-from m2p_core.video_io import probe_video, transcode
+from m2p_core.video_io import READER_NICE, probe_video, transcode
 
 TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
 FAST = RecolorParams(strength=1.0, preset="ultrafast")
@@ -104,6 +108,23 @@ def test_encoder_chooses_frame_types_not_the_source(tmp_path):
     transcode(src, tmp_path / "plain.mp4")
     recolor_video(src, tmp_path / "rec.mp4", TargetTrack.constant(TGT), FAST)
     assert keyframes(tmp_path / "plain.mp4") == 1 and keyframes(tmp_path / "rec.mp4") == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_reader_thread_runs_below_the_encoder_priority(tmp_path):
+    """The reader thread (decode + per-frame callback) has a higher nice value than the
+    calling (encoding) thread, which keeps its own."""
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 48, 3))
+    seen = []
+
+    def callback(frame, t):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return frame
+
+    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    transcode(src, tmp_path / "o.mp4", callback)
+    assert seen and all(n == min(19, main_nice + READER_NICE) for n in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice
 
 
 def test_pipelined_transcode_order_errors_and_no_hang(tmp_path):
