@@ -226,14 +226,19 @@ def _apply_420(y_in, ys, u_in, us, v_in, vs, y_out, yso, u_out, uso, v_out, vso,
                     lo, hi, wc)
 
 
-def _flat(plane: np.ndarray, rows: int, cols: int, name: str) -> tuple[np.ndarray, int]:
+def _flat(plane: np.ndarray, rows: int, cols: int, name: str,
+          output: bool = False) -> tuple[np.ndarray, int]:
     """A 2-D uint8 plane (rows may be strided, e.g. PyAV's padded lines) as a flat 1-D view
-    covering its first ``rows`` x ``cols`` samples, and its row stride."""
+    covering its first ``rows`` x ``cols`` samples, and its row stride. An input plane in
+    another layout is copied first; an output plane must already be laid out so (a copy would
+    receive the result instead of the caller's plane)."""
     if plane.dtype != np.uint8 or plane.ndim != 2:
         raise ValueError(f"{name} plane must be 2-D uint8, got {plane.dtype} {plane.shape}")
     if plane.shape[0] < rows or plane.shape[1] < cols:
         raise ValueError(f"{name} plane {plane.shape} smaller than {(rows, cols)}")
     if plane.strides[1] != 1 or plane.strides[0] < cols:
+        if output:
+            raise ValueError(f"{name} plane must have contiguous, forward rows")
         plane = np.ascontiguousarray(plane)
     stride = plane.strides[0]
     if rows == 0 or cols == 0:
@@ -254,16 +259,14 @@ def apply_yuv420(planes_in: tuple[np.ndarray, np.ndarray, np.ndarray],
         raise ValueError(f"output planes do not form 4:2:0: {y_out.shape}, {u_out.shape}")
     if lut.chroma_delta.shape != (NC, NC, NY, 2):
         raise ValueError(f"chroma table shape {lut.chroma_delta.shape} != {(NC, NC, NY, 2)}")
-    if y_out.strides[1] != 1 or u_out.strides[1] != 1 or v_out.strides[1] != 1:
-        raise ValueError("output planes must have contiguous rows")
     if hc == 0 or wc == 0:
         return
     yi, ys = _flat(y_in, 2 * hc, 2 * wc, "input Y")
     ui, us = _flat(u_in, hc, wc, "input U")
     vi, vs = _flat(v_in, hc, wc, "input V")
-    yo, yso = _flat(y_out, 2 * hc, 2 * wc, "output Y")
-    uo, uso = _flat(u_out, hc, wc, "output U")
-    vo, vso = _flat(v_out, hc, wc, "output V")
+    yo, yso = _flat(y_out, 2 * hc, 2 * wc, "output Y", output=True)
+    uo, uso = _flat(u_out, hc, wc, "output U", output=True)
+    vo, vso = _flat(v_out, hc, wc, "output V", output=True)
     _apply_420(yi, ys, ui, us, vi, vs, yo, yso, uo, uso, vo, vso, hc, wc, lut.y_curve,
                lut.fine_table)
 

@@ -15,6 +15,7 @@ from m2p_core.lut_apply import (
     NY,
     Y_SHIFT,
     YuvLut,
+    apply_yuv420,
     apply_yuv420_copy,
     blend,
 )
@@ -221,6 +222,10 @@ def test_odd_planes_are_cropped_and_blend_is_continuous():
     y, u, v = planes(h=49, w=67)
     out = apply_yuv420_copy(y, u[:, :33], v[:, :33], YuvLut.identity())
     assert out[0].shape == (48, 66) and out[1].shape == (24, 33)
+    # an output the kernel could only fill through a copy is refused, not silently lost
+    flipped = tuple(np.zeros_like(p)[::-1] for p in out)
+    with pytest.raises(ValueError, match="forward rows"):
+        apply_yuv420((y[:48, :66], u[:, :33], v[:, :33]), flipped, YuvLut.identity())
     a = YuvLut.identity()
     b = bake_yuv_lut(PaletteTransfer(SRC, TGT), YuvSpec())
     assert blend(a, b, 0.0) is a and blend(a, b, 1.0) is b
