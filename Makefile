@@ -36,7 +36,7 @@ bench: install
 # Reproduces the shipped checkpoint from ../shared/data/emotion4q (see docs/MODEL_CARD.md).
 MANIFEST ?= ../shared/data/emotion4q/labels.csv
 train: install
-	$(BIN)/m2p train --manifest $(MANIFEST) --val-fold -1 --output m2p_core/checkpoints/m2p-v1.pt
+	$(BIN)/m2p train --manifest $(MANIFEST) --val-fold -1 --output m2p_core/model/checkpoints/m2p-v1.pt
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache

@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from m2p_core.checkpoint import load_checkpoint
+from m2p_core.model.checkpoint import load_checkpoint
 
 
 def windows_per_s(model, device: str, batch: int, repeats: int) -> float:

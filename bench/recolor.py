@@ -33,22 +33,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from m2p_core.colour_space import hex_to_lab, srgb01_to_lab  # noqa: E402
-from m2p_core.lut import bake_yuv_lut  # noqa: E402
-from m2p_core.lut_apply import apply_yuv420  # noqa: E402
-from m2p_core.metrics import palette_reduction, ssim  # noqa: E402
-from m2p_core.palette_extract import extract_palette_rgb  # noqa: E402
-from m2p_core.palette_track import Section, TargetTrack  # noqa: E402
-from m2p_core.recolor_video import RecolorParams, recolor_video  # noqa: E402
-from m2p_core.synth import PRESETS, splice, synthesize_music, write_video  # noqa: E402
-from m2p_core.transfer import PaletteTransfer, TransferParams  # noqa: E402
-from m2p_core.video_io import plane_views  # noqa: E402
-from m2p_core.yuv import YuvSpec  # noqa: E402
+from m2p_core.colour.space import hex_to_lab, srgb01_to_lab  # noqa: E402
+from m2p_core.colour.yuv import YuvSpec  # noqa: E402
+from m2p_core.palette.extract import extract_palette_rgb  # noqa: E402
+from m2p_core.palette.track import Section, TargetTrack  # noqa: E402
+from m2p_core.recolor.lut import bake_yuv_lut  # noqa: E402
+from m2p_core.recolor.lut_kernel import apply_yuv420  # noqa: E402
+from m2p_core.recolor.metrics import palette_reduction, ssim  # noqa: E402
+from m2p_core.recolor.transfer import PaletteTransfer, TransferParams  # noqa: E402
+from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
+from m2p_core.synth.music import PRESETS, splice, synthesize_music, write_video  # noqa: E402
+from m2p_core.video.transcode import plane_views  # noqa: E402
 
 OUT = ROOT / "out" / "bench" / "recolor"
 SR = 22050
 PLAIN = (
-    "import sys; from m2p_core.video_io import transcode, EncodeParams; "
+    "import sys; from m2p_core.video.transcode import transcode, EncodeParams; "
     "transcode(sys.argv[1], sys.argv[2], None, EncodeParams(crf=int(sys.argv[3]), "
     "preset=sys.argv[4]))"
 )
@@ -58,9 +58,9 @@ PLAIN = (
 IN_PROCESS = r"""
 import json, resource, sys, time
 import pyarrow.dataset as ds
-from m2p_core.palette_track import TargetTrack
-from m2p_core.recolor_video import RecolorParams, recolor_video
-from m2p_core.video_io import transcode
+from m2p_core.palette.track import TargetTrack
+from m2p_core.recolor.video import RecolorParams, recolor_video
+from m2p_core.video.transcode import transcode
 clip, out_dir, crf, preset, timelines = sys.argv[1:6]
 rows = [r for r in ds.dataset(timelines).to_table().to_pylist() if r["source_uri"] == clip]
 track = TargetTrack.from_rows(rows)

@@ -2,8 +2,8 @@
 
 Generates the test suite's long video (tests/long_media.py: 9 shots with hard cuts and colour
 drifts, moving content, a FLAC tone) at the given size/rate/length, recolours it in one pass
-(:func:`m2p_core.recolor_video.recolor_video`) and split into segments on ``--workers`` threads
-(:func:`m2p_core.video_segments.recolor_video_split`), and reports: wall and CPU times (analysis
+(:func:`m2p_core.recolor.video.recolor_video`) and split into segments on ``--workers`` threads
+(:func:`m2p_core.recolor.segments.recolor_video_split`), and reports: wall and CPU times (analysis
 pass, segments, join; CPU = all threads of the process, so the split's overhead shows even on a
 busy machine, and ``ideal_speedup`` = single CPU / (analysis CPU + rest / workers) is what free
 cores would give), whether frame counts / pts / audio packets are identical, and the per-frame
@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from long_media import long_video  # noqa: E402
 
-from m2p_core.colour_space import hex_to_lab  # noqa: E402
-from m2p_core.palette_track import TargetTrack  # noqa: E402
-from m2p_core.recolor_video import RecolorParams, recolor_video  # noqa: E402
-from m2p_core.video_segments import recolor_video_split  # noqa: E402
+from m2p_core.colour.space import hex_to_lab  # noqa: E402
+from m2p_core.palette.track import TargetTrack  # noqa: E402
+from m2p_core.recolor.segments import recolor_video_split  # noqa: E402
+from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
 
 OUT = ROOT / "out" / "bench" / "recolor_split"
 SUNSET = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])

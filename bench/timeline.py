@@ -26,10 +26,10 @@ from pathlib import Path
 
 import torch
 
-from m2p_core.checkpoint import load_checkpoint
-from m2p_core.media import iter_audio
-from m2p_core.model import ModelConfig
-from m2p_core.synth import PRESETS, synthesize_music, write_audio
+from m2p_core.audio.decode import iter_audio
+from m2p_core.model.checkpoint import load_checkpoint
+from m2p_core.model.network import ModelConfig
+from m2p_core.synth.music import PRESETS, synthesize_music, write_audio
 from pipelines import timeline
 
 CLIP_S = 30.0

@@ -8,9 +8,9 @@ from collections import defaultdict
 
 import pyarrow.dataset as ds
 
-from m2p_core.demo_media import VIDEO_NAME, write_demo_media
-from m2p_core.naming import output_stem
-from m2p_core.plots import render_timeline_png
+from m2p_core.outputs.naming import output_stem
+from m2p_core.outputs.plots import render_timeline_png
+from m2p_core.synth.demo import VIDEO_NAME, write_demo_media
 from pipelines import recolor, timeline
 
 #: the demo piece that also gets a generated (music-driven) video

@@ -7,10 +7,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from m2p_core.evaluation import cross_validate, format_table
-from m2p_core.manifest import read_manifest
-from m2p_core.model import ModelConfig
-from m2p_core.training import (
+from m2p_core.model.network import ModelConfig
+from m2p_core.training.evaluation import cross_validate, format_table
+from m2p_core.training.manifest import read_manifest
+from m2p_core.training.stages import (
     SHIPPED_SYNTHETIC_CLIPS,
     TrainConfig,
     default_cache_dir,
@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=d.threads,
                         help="torch threads (0 = torch's default)")
     parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
-                        help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
+                        help="add this many labelled synthetic clips "
+                             "(m2p_core/synth/training_set.py) "
                              "to training; never to validation")
     parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
                         help="loss weight of a synthetic clip relative to a real one")

@@ -3,14 +3,14 @@
     m2p export DIR --format cube|gpl|ase|css|json|mpl[,...]|all --output OUT
 
 ``DIR`` is a run's output folder (or its ``timelines/`` folder). Per media, sections of similar
-consecutive windows are found (:mod:`m2p_core.sections`), then written to ``OUT``:
+consecutive windows are found (:mod:`m2p_core.palette.sections`), then written to ``OUT``:
 
 - cube: ``<stem>.cube`` (whole media) and ``<stem>.s01.cube`` … (one LUT per section)
 - gpl:  ``<stem>.gpl`` and ``<stem>.s01.gpl`` … (GIMP lists palettes by their Name: line)
 - ase:  ``<stem>.ase`` (one swatch group for the media, one per section)
 - css:  ``<stem>.css`` (``:root`` and ``[data-m2p-section="N"]``)
 - json: ``<stem>.json``
-- mpl:  ``<stem>.mpl.json`` (``m2p_core.exports.load_mpl_colormap(path, section=None)``)
+- mpl:  ``<stem>.mpl.json`` (``m2p_core.outputs.exports.load_mpl_colormap(path, section=None)``)
 
 No Beam: the timelines are small (one row per window), read with pyarrow.
 """
@@ -23,10 +23,10 @@ from collections import defaultdict
 
 import pyarrow.dataset as ds
 
-from m2p_core import exports
-from m2p_core.exports import FORMATS, NamedPalette
-from m2p_core.naming import output_stem
-from m2p_core.sections import DEFAULT_THRESHOLD, find_sections, whole_media
+from m2p_core.outputs import exports
+from m2p_core.outputs.exports import FORMATS, NamedPalette
+from m2p_core.outputs.naming import output_stem
+from m2p_core.palette.sections import DEFAULT_THRESHOLD, find_sections, whole_media
 from transforms import fsio
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from m2p_core.generate_video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
-from m2p_core.progress import PROGRESS
+from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
+from m2p_core.outputs.progress import PROGRESS
 from pipelines.options import add_common_arguments, make_pipeline
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options

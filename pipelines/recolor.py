@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
-from m2p_core.recolor_video import RecolorParams
-from m2p_core.video_segments import DEFAULT_SEGMENT_S
+from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
+from m2p_core.recolor.video import RecolorParams
 from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, resolve_options
@@ -178,8 +178,8 @@ def demo(output: str, video: str, rest: list[str], times_s: tuple[float, ...] = 
     import numpy as np
     from PIL import Image
 
-    from m2p_core.naming import output_stem
-    from m2p_core.video_io import frames_rgb_at
+    from m2p_core.outputs.naming import output_stem
+    from m2p_core.video.transcode import frames_rgb_at
     from transforms.recolor import video_output_path
 
     summary = run([video, "--output", output, *rest])

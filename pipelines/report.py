@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import pyarrow.dataset as ds
 
-from m2p_core.naming import output_stem
-from m2p_core.plots import render_timeline_png
-from m2p_core.report_html import (
+from m2p_core.outputs.naming import output_stem
+from m2p_core.outputs.plots import render_timeline_png
+from m2p_core.outputs.report_html import (
     MediaEntry,
     Player,
     RunFacts,
@@ -30,7 +30,7 @@ from m2p_core.report_html import (
     render_report,
     va_plot_png,
 )
-from m2p_core.sections import DEFAULT_THRESHOLD, find_sections
+from m2p_core.palette.sections import DEFAULT_THRESHOLD, find_sections
 from pipelines.export import read_timelines
 
 INLINE_LIMIT_MB = 20.0

@@ -10,15 +10,15 @@ from typing import NamedTuple
 import apache_beam as beam
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
-from m2p_core.checkpoint import (
+from m2p_core.model.checkpoint import (
     CheckpointError,
     default_checkpoint_path,
     load_checkpoint,
     model_version_of_bytes,
     sha256_of_bytes,
 )
-from m2p_core.model import ModelConfig
-from m2p_core.timeline import TimelineParams
+from m2p_core.model.network import ModelConfig
+from m2p_core.outputs.timeline import TimelineParams
 from pipelines.options import add_common_arguments, is_dry_run, make_pipeline, new_run_id
 from pipelines.summary import RunSummary, summarise
 from transforms import fsio

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from m2p_core.training import (
+from m2p_core.training.stages import (
     SHIPPED_SYNTHETIC_CLIPS,
     TrainConfig,
     default_cache_dir,
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-codec-augmentation", action="store_true",
                         help="train on the manifest's audio only (no MP3/AAC re-encodes)")
     parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
-                        help="add this many labelled synthetic clips (m2p_core/synthetic_data.py) "
+                        help="add this many labelled synthetic clips "
+                             "(m2p_core/synth/training_set.py) "
                              "to training; never to validation")
     parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
                         help="loss weight of a synthetic clip relative to a real one")

@@ -23,8 +23,8 @@ def test_pipeline():
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> str:
     """An untrained but valid checkpoint (mechanics tests; the shipped one is tested apart)."""
-    from m2p_core.checkpoint import save_checkpoint
-    from m2p_core.model import Music2Palette
+    from m2p_core.model.checkpoint import save_checkpoint
+    from m2p_core.model.network import Music2Palette
 
     torch.manual_seed(0)
     path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from m2p_core.synth import _test_pattern
+from m2p_core.synth.music import _test_pattern
 
 
 def frames_video(path: Path, frames, fps: int = 10, codec: str = "libx264",

@@ -11,16 +11,16 @@ import apache_beam as beam
 import torch
 from apache_beam.metrics import Metrics
 
-from m2p_core.media import DecodeStats, iter_audio
-from m2p_core.naming import output_stem
-from m2p_core.timeline import (
+from m2p_core.audio.decode import DecodeStats, iter_audio
+from m2p_core.audio.windows import iter_windows
+from m2p_core.outputs.naming import output_stem
+from m2p_core.outputs.timeline import (
     TimelineParams,
     failure_row,
     is_complete_for,
     read_timeline_metadata,
     safe_text,
 )
-from m2p_core.windows import iter_windows
 from transforms import fsio
 from transforms.match import MatchedMedia
 

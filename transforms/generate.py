@@ -1,7 +1,7 @@
 """GenerateVideo: matched audio + its palette timeline -> a music-driven video file.
 
 Only paths and ids pass through Beam. Each media renders inside one DoFn call
-(:func:`m2p_core.generate_video.render_video`: frames stream into the encoder, memory flat in
+(:func:`m2p_core.generate.video.render_video`: frames stream into the encoder, memory flat in
 duration), into a hidden temp file that is moved into place when complete. The timeline stage's
 written URIs arrive as a side input, which orders the two stages; timelines skipped as already
 done are read from ``timelines/`` all the same. A video whose embedded record (content sha256,
@@ -16,10 +16,10 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from m2p_core.generate_video import VideoSpec, read_video_metadata, render_video, video_metadata
-from m2p_core.naming import output_stem
-from m2p_core.progress import PROGRESS
-from m2p_core.timeline import failure_row
+from m2p_core.generate.video import VideoSpec, read_video_metadata, render_video, video_metadata
+from m2p_core.outputs.naming import output_stem
+from m2p_core.outputs.progress import PROGRESS
+from m2p_core.outputs.timeline import failure_row
 from transforms import fsio
 from transforms.decode import timeline_path
 from transforms.match import MatchedMedia

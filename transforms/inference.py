@@ -7,8 +7,8 @@ import logging
 import torch
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
-from m2p_core.checkpoint import load_checkpoint
-from m2p_core.model import Music2Palette
+from m2p_core.model.checkpoint import load_checkpoint
+from m2p_core.model.network import Music2Palette
 from transforms import fsio
 
 

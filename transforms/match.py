@@ -10,7 +10,7 @@ import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
-from m2p_core.timeline import failure_row, safe_text
+from m2p_core.outputs.timeline import failure_row, safe_text
 
 
 class MatchedMedia(NamedTuple):

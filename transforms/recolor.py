@@ -1,7 +1,7 @@
 """RecolorVideo / RecolorImages: matched media + palette timelines -> recoloured media files.
 
 Only paths, ids and palette rows pass through Beam; each video streams decode -> LUT -> encode
-inside one DoFn call (:func:`m2p_core.recolor_video.recolor_video`). The timelines are read from
+inside one DoFn call (:func:`m2p_core.recolor.video.recolor_video`). The timelines are read from
 ``timelines/`` once the timeline stage has written them (its written URIs arrive as a side
 input, which orders the two stages). Outputs are written atomically next to a JSON sidecar
 recording what made them (content sha256, palette source, model version, parameters), so a
@@ -20,11 +20,11 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 
-from m2p_core.naming import output_stem
-from m2p_core.palette_track import TargetTrack
-from m2p_core.recolor_image import image_format_of, recolor_image_bytes, summary_palette
-from m2p_core.recolor_video import RecolorParams, recolor_video
-from m2p_core.timeline import failure_row
+from m2p_core.outputs.naming import output_stem
+from m2p_core.outputs.timeline import failure_row
+from m2p_core.palette.track import TargetTrack
+from m2p_core.recolor.image import image_format_of, recolor_image_bytes, summary_palette
+from m2p_core.recolor.video import RecolorParams, recolor_video
 from transforms import fsio
 from transforms.decode import timeline_path
 from transforms.match import MatchedMedia
@@ -140,7 +140,7 @@ class _RecolorFn(beam.DoFn):
 
     @staticmethod
     def _stage_of(error: Exception) -> str:
-        from m2p_core.media import MediaError
+        from m2p_core.audio.decode import MediaError
 
         return "recolor" if isinstance(error, MediaError) else "encode"
 

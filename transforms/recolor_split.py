@@ -1,4 +1,4 @@
-"""Long videos recoloured as parallel segments (the Beam half of :mod:`m2p_core.video_segments`).
+"""Long videos recoloured as parallel segments (the Beam half of :mod:`m2p_core.recolor.segments`).
 
     RecolorVideo's DoFn: a video longer than 1.5 × segment_s -> analysis pass + plan
         -> one SegmentJob per segment
@@ -25,12 +25,10 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from m2p_core.media import MediaError
-from m2p_core.palette_track import TargetTrack
-from m2p_core.recolor_video import RecolorParams
-from m2p_core.timeline import failure_row
-from m2p_core.video_join import join_segments
-from m2p_core.video_segments import (
+from m2p_core.audio.decode import MediaError
+from m2p_core.outputs.timeline import failure_row
+from m2p_core.palette.track import TargetTrack
+from m2p_core.recolor.segments import (
     MIN_SPLIT_RATIO,
     Segment,
     analyse_video,
@@ -38,6 +36,8 @@ from m2p_core.video_segments import (
     probe_duration_s,
     recolor_segment,
 )
+from m2p_core.recolor.video import RecolorParams
+from m2p_core.video.join import join_segments
 from transforms import fsio
 
 SEGMENTS = "segments"

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import apache_beam as beam
 import numpy as np
 
-from m2p_core.progress import PROGRESS
+from m2p_core.outputs.progress import PROGRESS
 from transforms.decode import WindowKey
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from m2p_core.timeline import (
+from m2p_core.outputs.timeline import (
     TimelineParams,
     failure_row,
     failures_parquet_bytes,

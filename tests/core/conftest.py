@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from m2p_core.model import Music2Palette
+from m2p_core.model.network import Music2Palette
 
 
 @pytest.fixture(scope="module")

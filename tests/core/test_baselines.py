@@ -1,4 +1,4 @@
-"""m2p_core.baselines: the palette generators the model is evaluated against."""
+"""m2p_core.training.baselines: the palette generators the model is evaluated against."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core.baselines import BASELINES, baseline_palettes
-from m2p_core.colour_space import in_srgb_gamut
-from m2p_core.frontend import DESCRIPTOR_NAMES
-from m2p_core.palette_v0 import palette_from_emotion
+from m2p_core.colour.space import in_srgb_gamut
+from m2p_core.model.frontend import DESCRIPTOR_NAMES
+from m2p_core.palette.v0 import palette_from_emotion
+from m2p_core.training.baselines import BASELINES, baseline_palettes
 
 IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 D = len(DESCRIPTOR_NAMES)

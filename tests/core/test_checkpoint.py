@@ -1,4 +1,5 @@
-"""m2p_core.checkpoint: save/verify/load, model_version, refusal of foreign or tampered files."""
+"""m2p_core.model.checkpoint: save/verify/load, model_version, refusal of foreign or tampered
+files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from m2p_core.checkpoint import (
+from m2p_core.model.checkpoint import (
     FORMAT,
     CheckpointError,
     checkpoint_stem,
@@ -20,7 +21,7 @@ from m2p_core.checkpoint import (
     save_checkpoint,
     sha256_of_file,
 )
-from m2p_core.model import ModelConfig, Music2Palette
+from m2p_core.model.network import ModelConfig, Music2Palette
 
 SMALL = ModelConfig(window_s=1.0, channels=(4, 8), embedding_dim=8)
 VERSION_RE = r"-[0-9a-f]{12}"
@@ -197,7 +198,7 @@ def test_load_from_bytes_skips_local_sidecar(saved):
 
 
 def test_load_from_file_object(saved):
-    from m2p_core.checkpoint import _read_bytes
+    from m2p_core.model.checkpoint import _read_bytes
 
     _, path, _ = saved
     assert _read_bytes(io.BytesIO(path.read_bytes())) == path.read_bytes()

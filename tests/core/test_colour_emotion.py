@@ -1,4 +1,4 @@
-"""m2p_core.colour_emotion: calibrated colour -> (valence, arousal) from published findings."""
+"""m2p_core.colour.emotion: calibrated colour -> (valence, arousal) from published findings."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core import colour_emotion as ce
-from m2p_core.colour_space import in_srgb_gamut, srgb01_to_lab
+from m2p_core.colour import emotion as ce
+from m2p_core.colour.space import in_srgb_gamut, srgb01_to_lab
 
 
 def _lab(L: float, C: float, h_deg: float) -> list[float]:

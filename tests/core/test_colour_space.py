@@ -1,4 +1,4 @@
-"""m2p_core.colour_space: conversions, CIEDE2000, gamut mapping, palette metrics."""
+"""m2p_core.colour.space: conversions, CIEDE2000, gamut mapping, palette metrics."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from colour_reference import SHARMA_PAIRS
 
-from m2p_core import colour_space as cs
+from m2p_core.colour import space as cs
 
 
 def _hue_deg(lab: np.ndarray) -> np.ndarray:
@@ -271,12 +271,12 @@ def test_palette_distance_manual_chamfer():
 
 
 def test_colour_science_imports_without_its_plotting_package_until_used():
-    """m2p_core.colour_lib: colour-science's plotting package (and matplotlib) is imported
+    """m2p_core.colour.lib: colour-science's plotting package (and matplotlib) is imported
     only when something reads it; then it is the real package."""
     import subprocess
     import sys
 
-    code = ("import sys; from m2p_core import colour_space; "
+    code = ("import sys; from m2p_core.colour import space; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
             "import colour; "
             "assert callable(colour.plotting.plot_single_colour_swatch); "

@@ -1,4 +1,4 @@
-"""m2p_core.colour_torch: torch CIEDE2000 and CIELAB -> sRGB against colour-science."""
+"""m2p_core.colour.differentiable: torch CIEDE2000 and CIELAB -> sRGB against colour-science."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 from colour_reference import SHARMA_PAIRS
 
-from m2p_core import colour_space as cs
-from m2p_core import colour_torch as ct
+from m2p_core.colour import differentiable as ct
+from m2p_core.colour import space as cs
 
 TOL = 1e-3
 
@@ -143,7 +143,7 @@ def test_lab_to_linear_srgb_matches_colour_science():
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
     ref = colour.XYZ_to_sRGB(colour.Lab_to_XYZ(lab, d65), d65, apply_cctf_encoding=False)
     np.testing.assert_allclose(got, ref, atol=TOL)
-    # and the decoded (eotf) non-linear sRGB of m2p_core.colour_space
+    # and the decoded (eotf) non-linear sRGB of m2p_core.colour.space
     ref2 = colour.models.eotf_sRGB(cs.lab_to_srgb01(lab))
     np.testing.assert_allclose(got, ref2, atol=TOL)
 

@@ -1,4 +1,5 @@
-"""m2p_core.decoder (PaletteDecoder, seeded_noise) and the learned palette head of the model."""
+"""m2p_core.model.decoder (PaletteDecoder, seeded_noise) and the learned palette head of the
+model."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core.colour_torch import srgb_gamut_excess
-from m2p_core.decoder import PaletteDecoder, seeded_noise
-from m2p_core.frontend import DESCRIPTOR_NAMES
-from m2p_core.model import ModelConfig, Music2Palette
-from m2p_core.palette_v0 import palette_from_emotion
+from m2p_core.colour.differentiable import srgb_gamut_excess
+from m2p_core.model.decoder import PaletteDecoder, seeded_noise
+from m2p_core.model.frontend import DESCRIPTOR_NAMES
+from m2p_core.model.network import ModelConfig, Music2Palette
+from m2p_core.palette.v0 import palette_from_emotion
 
 SR = 16000
 IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}

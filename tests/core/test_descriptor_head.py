@@ -2,7 +2,7 @@ import numpy as np
 import torch
 from sklearn.svm import SVC
 
-from m2p_core.descriptor_head import KernelDescriptorHead
+from m2p_core.model.descriptor_head import KernelDescriptorHead
 
 
 def _data(n=240, d=12, seed=0):

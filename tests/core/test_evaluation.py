@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from m2p_core.baselines import BASELINES, baseline_palettes
-from m2p_core.evaluation import FoldOutputs, format_table, summarise
-from m2p_core.frontend import DESCRIPTOR_NAMES
-from m2p_core.palette_v0 import palette_from_emotion
+from m2p_core.model.frontend import DESCRIPTOR_NAMES
+from m2p_core.palette.v0 import palette_from_emotion
+from m2p_core.training.baselines import BASELINES, baseline_palettes
+from m2p_core.training.evaluation import FoldOutputs, format_table, summarise
 
 
 def _fold(seed: int) -> FoldOutputs:

@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from m2p_core.exports import (
+from m2p_core.outputs.exports import (
     NamedPalette,
     apply_lut_trilinear,
     ase_bytes,
@@ -23,8 +23,8 @@ from m2p_core.exports import (
     neutral_source,
     read_cube,
 )
-from m2p_core.sections import find_sections, whole_media
-from m2p_core.timeline import timeline_row
+from m2p_core.outputs.timeline import timeline_row
+from m2p_core.palette.sections import find_sections, whole_media
 
 WARM = [[25, 20, 25], [45, 35, 40], [60, 30, 50], [75, 10, 60], [88, 5, 30]]
 COOL = [[20, 5, -30], [40, 0, -35], [55, -10, -30], [70, -15, -20], [90, -5, -10]]

@@ -3,12 +3,12 @@ import pytest
 import torch
 from media_factory import music
 
-from m2p_core.codec_augment import CODEC_VARIANTS, decode_variant
-from m2p_core.colour_space import srgb01_to_lab as srgb01_to_lab_np
-from m2p_core.colour_torch import srgb01_to_lab
-from m2p_core.features import cached_features, compute_features, window_starts
-from m2p_core.frontend import LogMelFrontEnd
-from m2p_core.model import ModelConfig
+from m2p_core.colour.differentiable import srgb01_to_lab
+from m2p_core.colour.space import srgb01_to_lab as srgb01_to_lab_np
+from m2p_core.model.frontend import LogMelFrontEnd
+from m2p_core.model.network import ModelConfig
+from m2p_core.training.codec_augment import CODEC_VARIANTS, decode_variant
+from m2p_core.training.feature_cache import cached_features, compute_features, window_starts
 
 
 def test_window_starts_cover_the_clip():

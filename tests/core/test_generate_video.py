@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from media_factory import music
 
-from m2p_core.colour_space import hex_to_srgb01
-from m2p_core.generate_video import (
+from m2p_core.audio.decode import iter_audio
+from m2p_core.colour.space import hex_to_srgb01
+from m2p_core.generate.drive import analyse, frame_drive
+from m2p_core.generate.video import (
     STYLES,
     FrameRenderer,
     FrameState,
@@ -19,9 +21,7 @@ from m2p_core.generate_video import (
     render_still,
     render_video,
 )
-from m2p_core.media import iter_audio
-from m2p_core.music_features import analyse, frame_drive
-from m2p_core.timeline import timeline_row
+from m2p_core.outputs.timeline import timeline_row
 
 RED, BLUE = [53.2, 80.1, 67.2], [32.3, 79.2, -107.9]
 

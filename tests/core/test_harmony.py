@@ -1,4 +1,4 @@
-"""m2p_core.harmony: Ou & Luo (2006) two-colour harmony and palette-level scores."""
+"""m2p_core.colour.harmony: Ou & Luo (2006) two-colour harmony and palette-level scores."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core import harmony as hm
-from m2p_core.colour_space import srgb01_to_lab
+from m2p_core.colour import harmony as hm
+from m2p_core.colour.space import srgb01_to_lab
 
 
 def _ou_luo_np(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:

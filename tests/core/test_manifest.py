@@ -1,4 +1,4 @@
-"""m2p_core.manifest.read_manifest and m2p_core.russell.quadrant_of."""
+"""m2p_core.training.manifest.read_manifest and m2p_core.model.russell.quadrant_of."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from m2p_core.manifest import ManifestError, ManifestRow, read_manifest
-from m2p_core.russell import QUADRANT_NAMES, QUADRANT_SIGNS, QUADRANTS, quadrant_of
+from m2p_core.model.russell import QUADRANT_NAMES, QUADRANT_SIGNS, QUADRANTS, quadrant_of
+from m2p_core.training.manifest import ManifestError, ManifestRow, read_manifest
 
 
 def _write(path: Path, text: str) -> Path:

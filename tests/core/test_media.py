@@ -1,4 +1,4 @@
-"""m2p_core.media: decoding audio/video containers to mono float32, typed errors."""
+"""m2p_core.audio.decode: decoding audio/video containers to mono float32, typed errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import av
 import numpy as np
 import pytest
 
-from m2p_core import media, synth
+from m2p_core.audio import decode as media
+from m2p_core.synth import music as synth
 
 SR_IN = 22050
 SR_OUT = 16000

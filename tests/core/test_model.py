@@ -1,4 +1,5 @@
-"""m2p_core.model and m2p_core.frontend: forward contract, length handling, descriptors."""
+"""m2p_core.model.network and m2p_core.model.frontend: forward contract, length handling,
+descriptors."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core.frontend import DESCRIPTOR_NAMES, LogMelFrontEnd
-from m2p_core.model import ModelConfig, Music2Palette
+from m2p_core.model.frontend import DESCRIPTOR_NAMES, LogMelFrontEnd
+from m2p_core.model.network import ModelConfig, Music2Palette
 
 SR = 16000
 IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}

@@ -1,4 +1,4 @@
-"""m2p_core.naming.output_stem: safe, unique, deterministic output names."""
+"""m2p_core.outputs.naming.output_stem: safe, unique, deterministic output names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from m2p_core.naming import output_stem
+from m2p_core.outputs.naming import output_stem
 
 STEM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{12}$")
 

@@ -1,4 +1,4 @@
-"""m2p_core.palette_losses: each term of the colour decoder's loss, and the weighted total."""
+"""m2p_core.training.losses: each term of the colour decoder's loss, and the weighted total."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core import palette_losses as pl
-from m2p_core.colour_emotion import palette_emotion
-from m2p_core.colour_space import palette_distance, srgb01_to_lab
-from m2p_core.colour_torch import mean_pairwise_delta_e2000
+from m2p_core.colour.differentiable import mean_pairwise_delta_e2000
+from m2p_core.colour.emotion import palette_emotion
+from m2p_core.colour.space import palette_distance, srgb01_to_lab
+from m2p_core.training import losses as pl
 
 TERMS = ("emotion", "diversity", "song", "alternatives", "harmony", "lightness", "gamut",
          "reconstruction", "proportions", "vividness")

@@ -1,4 +1,4 @@
-"""m2p_core.palette_v0: the fixed emotion -> palette mapping (DESIGN §4)."""
+"""m2p_core.palette.v0: the fixed emotion -> palette mapping (DESIGN §4)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from m2p_core.colour_space import gamut_map_lab, mean_pairwise_delta_e2000, palette_distance
-from m2p_core.palette_v0 import palette_from_emotion
+from m2p_core.colour.space import gamut_map_lab, mean_pairwise_delta_e2000, palette_distance
+from m2p_core.palette.v0 import palette_from_emotion
 
 QUADRANT_VA = {"Q1": (0.7, 0.7), "Q2": (-0.7, 0.7), "Q3": (-0.7, -0.7), "Q4": (0.7, -0.7)}
 

@@ -1,4 +1,4 @@
-"""Tests for m2p_core.plots: timeline PNG rendering and Russell quadrants."""
+"""Tests for m2p_core.outputs.plots: timeline PNG rendering and Russell quadrants."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from m2p_core.plots import quadrant_of, render_timeline_png
+from m2p_core.outputs.plots import quadrant_of, render_timeline_png
 
 WINDOW_S = 10.0
 HOP_S = 5.0

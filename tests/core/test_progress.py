@@ -1,6 +1,6 @@
 import io
 
-from m2p_core.progress import Progress
+from m2p_core.outputs.progress import Progress
 
 
 def test_progress_is_throttled():

@@ -3,9 +3,12 @@
 import numpy as np
 import pytest
 
-from m2p_core.colour_space import hex_to_lab, in_srgb_gamut, lab_to_srgb01, srgb01_to_lab
-from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
-from m2p_core.lut_apply import (
+from m2p_core.colour.space import hex_to_lab, in_srgb_gamut, lab_to_srgb01, srgb01_to_lab
+from m2p_core.colour.yuv import YuvSpec
+from m2p_core.palette.extract import ShotDetector, weighted_kmeans
+from m2p_core.palette.track import TargetTrack, paired_distance
+from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
+from m2p_core.recolor.lut_kernel import (
     C_SHIFT,
     D_ONE,
     F_ONE,
@@ -19,11 +22,13 @@ from m2p_core.lut_apply import (
     apply_yuv420_copy,
     blend,
 )
-from m2p_core.metrics import palette_reduction, ssim
-from m2p_core.palette_extract import ShotDetector, weighted_kmeans
-from m2p_core.palette_track import TargetTrack, paired_distance
-from m2p_core.transfer import PaletteTransfer, TransferParams, luminance_knots, skin_membership
-from m2p_core.yuv import YuvSpec
+from m2p_core.recolor.metrics import palette_reduction, ssim
+from m2p_core.recolor.transfer import (
+    PaletteTransfer,
+    TransferParams,
+    luminance_knots,
+    skin_membership,
+)
 
 SRC = hex_to_lab(["#203040", "#3c6e3c", "#6496c8", "#c8b496", "#f0f0e6"])
 TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
@@ -128,7 +133,7 @@ def test_yuv_lut_identity_is_exact_and_transfer_follows_rgb(spec):
     uu = np.full((4, 4), round(code[1]), np.uint8)
     vv = np.full((4, 4), round(code[2]), np.uint8)
     oy, ou, ov = apply_yuv420_copy(yy, uu, vv, lut)
-    from m2p_core.colour_space import srgb01_to_lab
+    from m2p_core.colour.space import srgb01_to_lab
 
     want = spec.from_srgb01(np.clip(lab_to_srgb01(t.apply(srgb01_to_lab(
         np.clip(spec.to_srgb01(np.array([yy[0, 0], uu[0, 0], vv[0, 0]], float)), 0, 1)))), 0, 1))

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from recolor_media import frames_video, natural_frames
 
-from m2p_core.colour_space import hex_to_lab, srgb01_to_lab
-from m2p_core.metrics import palette_reduction, ssim
-from m2p_core.palette_extract import extract_palette_rgb
-from m2p_core.palette_track import Section, TargetTrack
-from m2p_core.recolor_video import RecolorParams, recolor_video
-from m2p_core.video_io import iter_yuv_frames
+from m2p_core.colour.space import hex_to_lab, srgb01_to_lab
+from m2p_core.palette.extract import extract_palette_rgb
+from m2p_core.palette.track import Section, TargetTrack
+from m2p_core.recolor.metrics import palette_reduction, ssim
+from m2p_core.recolor.video import RecolorParams, recolor_video
+from m2p_core.video.transcode import iter_yuv_frames
 
 SUNSET = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
 TEAL = hex_to_lab(["#0b2f3a", "#1d5c63", "#417d7a", "#9fc9c3", "#ede6db"])

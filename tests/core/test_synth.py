@@ -1,4 +1,4 @@
-"""m2p_core.synth: cue-controlled music synthesis and PyAV writers."""
+"""m2p_core.synth.music: cue-controlled music synthesis and PyAV writers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from m2p_core import media, synth
-from m2p_core.synth import PRESETS, MusicSpec, synthesize_music
+from m2p_core.audio import decode as media
+from m2p_core.synth import music as synth
+from m2p_core.synth.music import PRESETS, MusicSpec, synthesize_music
 
 SR = 22050
 

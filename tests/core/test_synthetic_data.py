@@ -4,16 +4,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from m2p_core.manifest import ManifestRow, read_manifest
-from m2p_core.media import decode_audio
-from m2p_core.synth import PRESETS, MusicSpec
-from m2p_core.synthetic_data import (
+from m2p_core.audio.decode import decode_audio
+from m2p_core.synth.music import PRESETS, MusicSpec
+from m2p_core.synth.training_set import (
     SYNTHETIC_ARTIST,
     cue_emotion,
     sample_clips,
     write_synthetic_set,
 )
-from m2p_core.training import TrainConfig, artist_disjoint_split, with_synthetic
+from m2p_core.training.manifest import ManifestRow, read_manifest
+from m2p_core.training.stages import TrainConfig, artist_disjoint_split, with_synthetic
 
 
 def test_cue_directions_follow_the_literature():

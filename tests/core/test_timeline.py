@@ -1,4 +1,5 @@
-"""m2p_core.timeline: timeline and failure rows, Parquet bytes and rerun metadata (DESIGN §3)."""
+"""m2p_core.outputs.timeline: timeline and failure rows, Parquet bytes and rerun metadata (DESIGN
+§3)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from m2p_core.colour_space import (
+from m2p_core.colour.space import (
     delta_e2000,
     gamut_map_lab,
     hex_to_lab,
     in_srgb_gamut,
     lab_to_hex,
 )
-from m2p_core.timeline import (
+from m2p_core.outputs.timeline import (
     FAILURE_SCHEMA,
     TIMELINE_SCHEMA,
     TimelineParams,

@@ -5,10 +5,15 @@ import csv
 import numpy as np
 from media_factory import music
 
-from m2p_core.checkpoint import load_checkpoint
-from m2p_core.manifest import read_manifest
-from m2p_core.model import ModelConfig
-from m2p_core.training import TrainConfig, artist_disjoint_split, quadrant_metrics, run_training
+from m2p_core.model.checkpoint import load_checkpoint
+from m2p_core.model.network import ModelConfig
+from m2p_core.training.manifest import read_manifest
+from m2p_core.training.stages import (
+    TrainConfig,
+    artist_disjoint_split,
+    quadrant_metrics,
+    run_training,
+)
 
 PRESET_QUADRANT = {"happy": "Q1", "angry": "Q2", "sad": "Q3", "calm": "Q4"}
 

@@ -10,12 +10,12 @@ import pytest
 from media_factory import music
 from recolor_media import frames_video, natural_frames
 
-from m2p_core.colour_space import hex_to_lab
-from m2p_core.media import MediaError
-from m2p_core.palette_track import TargetTrack
-from m2p_core.recolor_video import RecolorParams, recolor_video
-from m2p_core.synth import PRESETS, synthesize_music
-from m2p_core.video_io import READER_NICE, probe_video, transcode
+from m2p_core.audio.decode import MediaError
+from m2p_core.colour.space import hex_to_lab
+from m2p_core.palette.track import TargetTrack
+from m2p_core.recolor.video import RecolorParams, recolor_video
+from m2p_core.synth.music import PRESETS, synthesize_music
+from m2p_core.video.transcode import READER_NICE, probe_video, transcode
 
 TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
 FAST = RecolorParams(strength=1.0, preset="ultrafast")
@@ -168,9 +168,9 @@ def test_pipelined_transcode_order_errors_and_no_hang(tmp_path):
 
 
 def test_recolorer_reuses_output_frames_only_when_released(tmp_path):
-    from m2p_core.recolor_video import FrameRecolorer
-    from m2p_core.video_io import TranscodeStats, as_yuv420, plane_views
-    from m2p_core.yuv import YuvSpec
+    from m2p_core.colour.yuv import YuvSpec
+    from m2p_core.recolor.video import FrameRecolorer
+    from m2p_core.video.transcode import TranscodeStats, as_yuv420, plane_views
 
     src = frames_video(tmp_path / "v.mp4", natural_frames(64, 48, 12))
     with av.open(str(src)) as c:

@@ -11,11 +11,9 @@ from long_media import long_video, shot_starts
 from recolor_media import frames_video, natural_frames
 from threadpoolctl import threadpool_limits
 
-from m2p_core.colour_space import hex_to_lab
-from m2p_core.palette_track import TargetTrack
-from m2p_core.recolor_video import RecolorParams, recolor_video
-from m2p_core.video_join import SegmentJoinError, check_segments, join_segments
-from m2p_core.video_segments import (
+from m2p_core.colour.space import hex_to_lab
+from m2p_core.palette.track import TargetTrack
+from m2p_core.recolor.segments import (
     SegmentMismatchError,
     analyse_video,
     plan_boundaries,
@@ -24,6 +22,8 @@ from m2p_core.video_segments import (
     recolor_segment,
     recolor_video_split,
 )
+from m2p_core.recolor.video import RecolorParams, recolor_video
+from m2p_core.video.join import SegmentJoinError, check_segments, join_segments
 
 TGT = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
 TGT2 = hex_to_lab(["#0b3954", "#087e8b", "#bfd7ea", "#ff5a5f", "#c81d25"])

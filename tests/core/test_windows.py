@@ -1,4 +1,4 @@
-"""m2p_core.windows: fixed-length analysis windows from a chunk stream."""
+"""m2p_core.audio.windows: fixed-length analysis windows from a chunk stream."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from m2p_core import media, synth
-from m2p_core.media import EmptyMediaError
-from m2p_core.windows import Window, iter_windows, window_count
+from m2p_core.audio import decode as media
+from m2p_core.audio.decode import EmptyMediaError
+from m2p_core.audio.windows import Window, iter_windows, window_count
+from m2p_core.synth import music as synth
 
 SR = 100  # small rate: exact sample arithmetic, fast tests
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from media_factory import music
 
-from m2p_core.exports import read_cube
-from m2p_core.timeline import failure_row, failures_parquet_bytes
+from m2p_core.outputs.exports import read_cube
+from m2p_core.outputs.timeline import failure_row, failures_parquet_bytes
 from pipelines import export, generate, report
 
 

@@ -8,7 +8,7 @@ from media_factory import music, video
 from PIL import Image
 from recolor_media import frames_video, natural_frames
 
-from m2p_core.video_io import probe_video
+from m2p_core.video.transcode import probe_video
 from pipelines import cli, recolor
 
 

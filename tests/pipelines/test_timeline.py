@@ -7,7 +7,7 @@ import pyarrow.dataset as ds
 import pytest
 from media_factory import music, video
 
-from m2p_core.timeline import FAILURE_SCHEMA, TIMELINE_SCHEMA
+from m2p_core.outputs.timeline import FAILURE_SCHEMA, TIMELINE_SCHEMA
 from pipelines import timeline
 
 

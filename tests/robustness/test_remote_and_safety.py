@@ -18,13 +18,13 @@ from media_factory import music
 sys.path.insert(0, str(Path(__file__).parent))
 import memfs  # noqa: E402  (registers the mem:// filesystem)
 
-from m2p_core.media import (  # noqa: E402
+from m2p_core.audio.decode import (  # noqa: E402
     DecodeStats,
     DecodeTimeoutError,
     MediaTooLongError,
     iter_audio,
 )
-from m2p_core.naming import output_stem  # noqa: E402
+from m2p_core.outputs.naming import output_stem  # noqa: E402
 from pipelines import timeline  # noqa: E402
 from transforms import fsio  # noqa: E402
 from transforms.decode import timeline_path  # noqa: E402
@@ -112,7 +112,7 @@ def test_decode_time_budget_excludes_the_consumer(tmp_path, monkeypatch):
         time.sleep(0.2)  # 8 chunks x 0.2 s of consumer time: over the budget, not counted
     assert stats.decode_s < 1.0
     clock = iter(np.arange(0.0, 1e6, 0.5))  # every clock read advances 0.5 s
-    monkeypatch.setattr("m2p_core.media.time.monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr("m2p_core.audio.decode.time.monotonic", lambda: float(next(clock)))
     with pytest.raises(DecodeTimeoutError, match="time budget of 1 s"):
         list(iter_audio(path, 16000, chunk_s=0.5, time_budget_s=1.0))
 

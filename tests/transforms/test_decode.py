@@ -2,7 +2,7 @@ import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 from media_factory import music
 
-from m2p_core.timeline import TimelineParams
+from m2p_core.outputs.timeline import TimelineParams
 from transforms.decode import DecodeWindows
 from transforms.match import MatchedMedia
 

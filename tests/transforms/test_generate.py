@@ -6,8 +6,8 @@ import numpy as np
 from apache_beam.testing.util import assert_that, equal_to
 from media_factory import music
 
-from m2p_core.generate_video import VideoSpec
-from m2p_core.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
+from m2p_core.generate.video import VideoSpec
+from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
 from transforms import fsio
 from transforms.decode import timeline_path
 from transforms.generate import GenerateVideo, generated_video_path

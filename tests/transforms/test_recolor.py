@@ -7,9 +7,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from media_factory import music
 from recolor_media import frames_video, natural_frames
 
-from m2p_core.colour_space import hex_to_lab
-from m2p_core.recolor_video import RecolorParams
-from m2p_core.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
+from m2p_core.colour.space import hex_to_lab
+from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
+from m2p_core.recolor.video import RecolorParams
 from transforms.decode import timeline_path
 from transforms.match import MatchedMedia
 from transforms.recolor import RecolorVideo, video_output_path

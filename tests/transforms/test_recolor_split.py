@@ -13,10 +13,10 @@ from apache_beam.testing.util import assert_that, equal_to
 from long_media import long_video
 from recolor_media import frames_video, natural_frames
 
-from m2p_core.colour_space import hex_to_lab
-from m2p_core.recolor_video import RecolorParams
-from m2p_core.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
-from m2p_core.video_segments import SegmentMismatchError
+from m2p_core.colour.space import hex_to_lab
+from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
+from m2p_core.recolor.segments import SegmentMismatchError
+from m2p_core.recolor.video import RecolorParams
 from transforms import recolor_split
 from transforms.decode import timeline_path
 from transforms.match import MatchedMedia

@@ -1,0 +1,119 @@
+"""Sections: runs of consecutive windows whose palettes are alike, merged into one.
+
+A new section starts at a window whose palette is further than ``threshold`` (CIEDE2000 units,
+order-free :func:`m2p_core.colour.space.palette_distance`) from the *first* window of the current
+section (comparing with the first, not the previous, window stops slow drifts from chaining into
+one endless section). Each section is represented by its medoid window's palette — a palette the
+model actually produced, so it keeps its diversity and harmony (an average of palettes would not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from m2p_core.colour.space import lab_to_hex, palette_distance
+from m2p_core.model.russell import quadrant_of
+
+DEFAULT_THRESHOLD = 10.0  # CIEDE2000: palettes closer than this belong to one section
+_MAX_MEDOID_CANDIDATES = 32
+
+
+@dataclass(frozen=True)
+class Section:
+    index: int  # 0-based within the media
+    start_s: float
+    end_s: float
+    window_indices: tuple[int, ...]
+    palette_lab: np.ndarray  # (K, 3) CIELAB D65 (medoid window's palette)
+    weights: np.ndarray  # (K,)
+    valence: float  # mean over the section's windows
+    arousal: float
+
+    @property
+    def palette_hex(self) -> list[str]:
+        return lab_to_hex(self.palette_lab)
+
+    @property
+    def quadrant(self) -> str:
+        return quadrant_of(self.valence, self.arousal)
+
+    @property
+    def label(self) -> str:
+        return f"s{self.index + 1:02d}"
+
+
+def _sorted(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return sorted(rows, key=lambda r: int(r["window_index"]))
+
+
+def _lab(row: Mapping[str, Any]) -> np.ndarray:
+    return np.asarray(row["palette_lab"], dtype=np.float64)
+
+
+def medoid_index(palettes: Sequence[np.ndarray]) -> int:
+    """Index of the palette with the least summed distance to the others (evenly subsampled
+    candidates and references for long runs, so the cost stays bounded)."""
+    n = len(palettes)
+    if n <= 2:
+        return 0
+    picks = np.unique(np.linspace(0, n - 1, min(n, _MAX_MEDOID_CANDIDATES)).round().astype(int))
+    cost = [sum(palette_distance(palettes[i], palettes[j]) for j in picks) for i in picks]
+    return int(picks[int(np.argmin(cost))])
+
+
+def _section(index: int, rows: list[Mapping[str, Any]]) -> Section:
+    m = rows[medoid_index([_lab(r) for r in rows])]
+    w = np.asarray(m["weights"], dtype=np.float64)
+    return Section(
+        index=index,
+        start_s=float(rows[0]["start_s"]),
+        end_s=float(max(r["end_s"] for r in rows)),
+        window_indices=tuple(int(r["window_index"]) for r in rows),
+        palette_lab=_lab(m),
+        weights=w / w.sum() if w.sum() > 0 else np.full(len(w), 1.0 / len(w)),
+        valence=float(np.mean([r["valence"] for r in rows])),
+        arousal=float(np.mean([r["arousal"] for r in rows])),
+    )
+
+
+def find_sections(rows: Sequence[Mapping[str, Any]],
+                  threshold: float = DEFAULT_THRESHOLD) -> list[Section]:
+    """Sections of ONE media's timeline rows (any order)."""
+    rows = _sorted(rows)
+    if not rows:
+        return []
+    groups: list[list[Mapping[str, Any]]] = [[rows[0]]]
+    for r in rows[1:]:
+        if palette_distance(_lab(groups[-1][0]), _lab(r)) > threshold:
+            groups.append([r])
+        else:
+            groups[-1].append(r)
+    sections = [_section(i, g) for i, g in enumerate(groups)]
+    # Windows overlap: sections meet halfway between the centres of the windows either side of
+    # each change (the cells of m2p_core.outputs.plots), so their times tile the media without
+    # overlap.
+    out = []
+    for i, s in enumerate(sections):
+        start, end = s.start_s, s.end_s
+        if i > 0:
+            start = 0.5 * (_centre(groups[i - 1][-1]) + _centre(groups[i][0]))
+        if i + 1 < len(sections):
+            end = 0.5 * (_centre(groups[i][-1]) + _centre(groups[i + 1][0]))
+        out.append(replace(s, start_s=start, end_s=end))
+    return out
+
+
+def _centre(row: Mapping[str, Any]) -> float:
+    return 0.5 * (float(row["start_s"]) + float(row["end_s"]))
+
+
+def whole_media(rows: Sequence[Mapping[str, Any]]) -> Section:
+    """The whole media as one section (its representative palette)."""
+    rows = _sorted(rows)
+    if not rows:
+        raise ValueError("no timeline rows")
+    return _section(0, rows)

@@ -1,0 +1,61 @@
+"""Recolour still images (PNG/JPEG/WebP) toward a target palette: extract, transfer, RGB 3D LUT."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from m2p_core.palette.extract import extract_palette_rgb
+from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut
+from m2p_core.recolor.transfer import PaletteTransfer, TransferParams, order_by_lightness
+
+#: input suffix -> (PIL format, save options)
+IMAGE_FORMATS = {
+    ".png": ("PNG", {}),
+    ".jpg": ("JPEG", {"quality": 95}),
+    ".jpeg": ("JPEG", {"quality": 95}),
+    ".webp": ("WEBP", {"quality": 95}),
+}
+
+
+def summary_palette(rows: Sequence[Mapping]) -> np.ndarray:
+    """One palette for a whole track: the mean of its windows' lightness-sorted palettes."""
+    if not rows:
+        raise ValueError("no timeline rows")
+    pals = [order_by_lightness(np.asarray(r["palette_lab"], dtype=np.float64)) for r in rows]
+    return np.mean(pals, axis=0)
+
+
+def recolor_rgb(image: np.ndarray, target: np.ndarray, params: TransferParams) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB -> recoloured (H, W, 3) uint8 (strength 0: the input, exactly)."""
+    if params.strength == 0.0:
+        return image.copy()
+    source, _ = extract_palette_rgb(image)
+    return apply_rgb_lut(image, bake_rgb_lut(PaletteTransfer(source, target, params)))
+
+
+def image_format_of(path: str) -> tuple[str, dict]:
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in IMAGE_FORMATS:
+        raise ValueError(f"unsupported image type {ext!r} (PNG, JPEG, WebP)")
+    return IMAGE_FORMATS[ext]
+
+
+def recolor_image_bytes(data: bytes, name: str, target: np.ndarray,
+                        params: TransferParams) -> bytes:
+    """Encoded image in (format by ``name``'s suffix) -> recoloured image, same format."""
+    fmt, options = image_format_of(name)
+    with Image.open(io.BytesIO(data)) as im:
+        im = ImageOps.exif_transpose(im)
+        alpha = im.getchannel("A") if im.mode in ("RGBA", "LA") else None
+        rgb = np.asarray(im.convert("RGB"))
+    out = Image.fromarray(recolor_rgb(rgb, target, params))
+    if alpha is not None and fmt != "JPEG":
+        out.putalpha(alpha)
+    buf = io.BytesIO()
+    out.save(buf, format=fmt, **options)
+    return buf.getvalue()
