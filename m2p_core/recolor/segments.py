@@ -24,7 +24,7 @@ What differs from a single pass: nothing before the encoder — the frames hande
 bit-identical (the rendering depends only on the recorded state, the frame's time and the target
 track; the LUT cache bakes from its rounded key). The encoder differs at the seams: each segment
 starts with an IDR frame and its own rate-control/lookahead state, so frames near a seam differ
-from the single pass's by encoder noise (tests/core/test_video_segments.py measures it; with
+from the single pass's by encoder noise (tests/core/recolor/test_segments.py measures it; with
 lossless x264 settings the split and single-pass outputs decode to identical frames).
 
 Not splittable (one segment, i.e. the single-pass path): videos with frames without pts, or with
