@@ -14,20 +14,16 @@ import time
 from dataclasses import dataclass
 
 import apache_beam as beam
-from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
 from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
 from pipelines.summary import RunSummary, _counter, summarise
-from pipelines.timeline import TimelineOptions, resolve_options
+from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
-from transforms.decode import DecodeWindows
-from transforms.inference import Music2PaletteModelHandler
 from transforms.match import MatchMedia
 from transforms.recolor import RecolorImages, RecolorVideo
-from transforms.rows import ToTimelineRows
-from transforms.write import WriteFailures, WriteTimelines
+from transforms.write import WriteFailures
 
 
 @dataclass(frozen=True)
@@ -103,28 +99,18 @@ def _matched_uri(user_input: str) -> str:
 
 def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music: str | None,
           videos: list[str], images: bool = False, segment_s: float = 0.0) -> None:
-    handler = Music2PaletteModelHandler(
-        opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
-        max_batch_size=opts.batch_size, model_copies=opts.model_copies,
-    )
+    """Match videos; the timeline stage (:func:`pipelines.timeline.build_timelines`) on the
+    music or on the videos' own soundtracks; then Recolor, once those timelines are written."""
     media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
     audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
-    windows = audio.media | "Window" >> DecodeWindows(
-        opts.window_s, opts.hop_s, opts.sample_rate, opts.timelines_dir, opts.params,
-        opts.run_id, opts.force,
-    )
-    predictions = windows.windows | "Infer" >> RunInference(KeyedModelHandler(handler))
-    rows = predictions | "Rows" >> ToTimelineRows()
-    written = (rows, windows.done) | "Write" >> WriteTimelines(
-        opts.timelines_dir, opts.params, opts.run_id
-    )
+    timelines = build_timelines(p, opts, media=audio)
     step = RecolorImages if images else RecolorVideo
     recolored = media.media | "Recolor" >> step(
-        written.written, fsio.join(opts.output, "media"), opts.timelines_dir, params,
+        timelines.written, fsio.join(opts.output, "media"), opts.timelines_dir, params,
         opts.model_version, opts.run_id, opts.force,
         _matched_uri(music) if music else None, 0.0 if images else segment_s,
     )
-    failures = [media.failures, windows.failures, written.failures, recolored.failures]
+    failures = [media.failures, *timelines.failures, recolored.failures]
     if music:
         failures.append(audio.failures)
     tuple(failures) | "Failures" >> WriteFailures(opts.failures_dir, opts.run_id)
@@ -180,7 +166,7 @@ def demo(output: str, video: str, rest: list[str], times_s: tuple[float, ...] = 
 
     from m2p_core.outputs.naming import output_stem
     from m2p_core.video.transcode import frames_rgb_at
-    from transforms.recolor import video_output_path
+    from transforms.layout import video_output_path
 
     summary = run([video, "--output", output, *rest])
     print(summary.text().splitlines()[-1])

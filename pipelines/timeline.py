@@ -24,7 +24,7 @@ from pipelines.summary import RunSummary, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
-from transforms.match import MatchMedia
+from transforms.match import MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
 
@@ -129,13 +129,20 @@ class TimelineParts(NamedTuple):
     failures: list[beam.PCollection]  # failure rows, not yet written
 
 
-def build_timelines(p: beam.Pipeline, opts: TimelineOptions) -> TimelineParts:
-    """Match -> Window -> Infer -> Rows -> WriteTimelines; failures left to the caller."""
+def build_timelines(p: beam.Pipeline, opts: TimelineOptions,
+                    media: MatchOutputs | None = None) -> TimelineParts:
+    """Match -> Window -> Infer -> Rows -> WriteTimelines; failures left to the caller.
+
+    ``media``: already matched inputs to analyse (their match failures are then the caller's);
+    default: match ``opts.inputs`` here."""
     handler = Music2PaletteModelHandler(
         opts.model_path, device=opts.device, min_batch_size=opts.min_batch_size,
         max_batch_size=opts.batch_size, model_copies=opts.model_copies,
     )
-    media = p | "Match" >> MatchMedia(opts.inputs, opts.run_id)
+    match_failures = []
+    if media is None:
+        media = p | "Match" >> MatchMedia(opts.inputs, opts.run_id)
+        match_failures = [media.failures]
     windows = media.media | "Window" >> DecodeWindows(
         opts.window_s, opts.hop_s, opts.sample_rate, opts.timelines_dir, opts.params,
         opts.run_id, opts.force, opts.decode_timeout_s, opts.max_duration_s,
@@ -148,7 +155,7 @@ def build_timelines(p: beam.Pipeline, opts: TimelineOptions) -> TimelineParts:
         opts.timelines_dir, opts.params, opts.run_id
     )
     return TimelineParts(media.media, written.written,
-                         [media.failures, windows.failures, written.failures])
+                         [*match_failures, windows.failures, written.failures])
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions) -> None:

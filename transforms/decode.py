@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -13,7 +11,6 @@ from apache_beam.metrics import Metrics
 
 from m2p_core.audio.decode import DecodeStats, iter_audio
 from m2p_core.audio.windows import iter_windows
-from m2p_core.outputs.naming import output_stem
 from m2p_core.outputs.timeline import (
     TimelineParams,
     failure_row,
@@ -22,7 +19,9 @@ from m2p_core.outputs.timeline import (
     safe_text,
 )
 from transforms import fsio
+from transforms.layout import timeline_path
 from transforms.match import MatchedMedia
+from transforms.media_fn import MediaFn
 
 
 class WindowKey(NamedTuple):
@@ -43,27 +42,8 @@ class MediaDone(NamedTuple):
     decode_warnings: str | None = None  # set when the audio decoded only partly (damaged)
 
 
-class NotARegularFileError(OSError):
-    """A local input that is a FIFO, socket or device: never opened (it could block)."""
-
-
-def check_regular_file(uri: str) -> None:
-    """Raise :class:`NotARegularFileError` for a local path that is not a regular file."""
-    if not fsio.is_local(uri):
-        return
-    mode = os.stat(uri).st_mode
-    if not stat.S_ISREG(mode):
-        raise NotARegularFileError(f"{uri} is not a regular file (a FIFO, socket or device); "
-                                   "it is not read")
-
-
-def timeline_path(timelines_dir: str, source_uri: str) -> str:
-    return fsio.join(timelines_dir, output_stem(source_uri) + ".parquet")
-
-
-class _DecodeWindowsFn(beam.DoFn):
+class _DecodeWindowsFn(MediaFn):
     DONE = "done"
-    FAILURES = "failures"
 
     def __init__(self, window_s: float, hop_s: float, sample_rate: int, timelines_dir: str,
                  params: TimelineParams, run_id: str, force: bool,
@@ -76,8 +56,7 @@ class _DecodeWindowsFn(beam.DoFn):
         self._sample_rate = sample_rate
         self._timelines_dir = timelines_dir
         self._params = params
-        self._run_id = run_id
-        self._force = force
+        super().__init__(run_id, force)
         self._skipped = Metrics.counter("m2p", "media_skipped")
         self._windows = Metrics.counter("m2p", "windows")
         self._audio_ms = Metrics.counter("m2p", "audio_ms")
@@ -98,15 +77,11 @@ class _DecodeWindowsFn(beam.DoFn):
             return False
 
     def process(self, media: MatchedMedia):
-        uri = media.source_uri
-        path = getattr(media, "open_path", uri)  # differs for local names that are not UTF-8
         self._inputs.inc()
-        try:
-            check_regular_file(path)
-            media_id = fsio.sha256_of(path)
-        except Exception as e:
-            yield beam.pvalue.TaggedOutput(self.FAILURES, failure_row(uri, "read", e, self._run_id))
-            return
+        yield from super().process(media)
+
+    def process_media(self, media: MatchedMedia, media_id: str):
+        uri, path = media.source_uri, media.open_path
         if self._already_done(uri, media_id):
             self._skipped.inc()
             return

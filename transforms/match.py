@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -11,6 +12,7 @@ from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
 
 from m2p_core.outputs.timeline import failure_row, safe_text
+from transforms import fsio
 
 
 class MatchedMedia(NamedTuple):
@@ -54,6 +56,20 @@ def as_match_pattern(user_input: str) -> str:
             user_input = os.path.join(glob.escape(os.getcwd()), user_input)
         return os.path.normpath(user_input)
     return user_input + "**" if user_input.endswith("/") else user_input
+
+
+class NotARegularFileError(OSError):
+    """A local input that is a FIFO, socket or device: never opened (it could block)."""
+
+
+def check_regular_file(uri: str) -> None:
+    """Raise :class:`NotARegularFileError` for a local path that is not a regular file."""
+    if not fsio.is_local(uri):
+        return
+    mode = os.stat(uri).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotARegularFileError(f"{uri} is not a regular file (a FIFO, socket or device); "
+                                   "it is not read")
 
 
 class _UnmatchedInputs(beam.DoFn):

@@ -13,44 +13,23 @@ rerun skips finished media; ``force`` redoes them. With ``segment_s`` > 0, a vid
 from __future__ import annotations
 
 import json
-import os
 from typing import NamedTuple
 
 import apache_beam as beam
-import pyarrow.parquet as pq
-from apache_beam.metrics import Metrics
 
-from m2p_core.outputs.naming import output_stem
-from m2p_core.outputs.timeline import failure_row
 from m2p_core.palette.track import TargetTrack
 from m2p_core.recolor.image import image_format_of, recolor_image_bytes, summary_palette
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from transforms import fsio
-from transforms.decode import timeline_path
+from transforms.layout import (
+    image_output_path,
+    read_timeline_rows,
+    sidecar_path,
+    video_output_path,
+)
 from transforms.match import MatchedMedia
+from transforms.media_fn import MediaFn
 from transforms.recolor_split import SEGMENTS, RecolorSegments, plan_jobs
-
-
-def read_timeline_rows(timelines_dir: str, source_uri: str) -> list[dict]:
-    """A media's timeline rows from ``timelines/`` (empty if it has none)."""
-    path = timeline_path(timelines_dir, source_uri)
-    if not fsio.FileSystems.exists(path):
-        return []
-    with fsio.FileSystems.open(path, compression_type="uncompressed") as f:
-        return pq.read_table(f).to_pylist()
-
-
-def video_output_path(media_dir: str, source_uri: str) -> str:
-    return fsio.join(media_dir, output_stem(source_uri) + ".mp4")
-
-
-def image_output_path(media_dir: str, source_uri: str) -> str:
-    ext = os.path.splitext(source_uri)[1].lower()
-    return fsio.join(media_dir, output_stem(source_uri) + ext)
-
-
-def sidecar_path(output_uri: str) -> str:
-    return output_uri + ".json"
 
 
 def _is_done(output_uri: str, record: dict) -> bool:
@@ -63,9 +42,7 @@ def _is_done(output_uri: str, record: dict) -> bool:
         return False
 
 
-class _RecolorFn(beam.DoFn):
-    FAILURES = "failures"
-
+class _RecolorFn(MediaFn):
     def __init__(self, media_dir: str, timelines_dir: str, params: RecolorParams,
                  model_version: str, run_id: str, force: bool, music_uri: str | None,
                  segment_s: float = 0.0) -> None:
@@ -73,13 +50,9 @@ class _RecolorFn(beam.DoFn):
         self._timelines_dir = timelines_dir
         self._params = params
         self._model_version = model_version
-        self._run_id = run_id
-        self._force = force
         self._music_uri = music_uri
         self._segment_s = segment_s
-        self._written = Metrics.counter("m2p", "recolored")
-        self._skipped = Metrics.counter("m2p", "recolor_skipped")
-        self._frames = Metrics.counter("m2p", "frames")
+        super().__init__(run_id, force)
 
     def setup(self) -> None:
         fsio.makedirs(self._media_dir)
@@ -93,45 +66,37 @@ class _RecolorFn(beam.DoFn):
                 "palette_media_id": rows[0]["media_id"], "model_version": self._model_version,
                 **self._params.to_dict()}
 
-    def process(self, media: MatchedMedia, written=()):
+    def process_media(self, media: MatchedMedia, media_id: str, written=()):
         uri = media.source_uri
-        try:
-            media_id = fsio.sha256_of(uri)
-        except Exception as e:
-            yield beam.pvalue.TaggedOutput(self.FAILURES,
-                                           failure_row(uri, "read", e, self._run_id))
-            return
         palette_uri, rows = self._rows(uri)
         if not rows:
             why = (f"no palette timeline for the --music track {palette_uri}" if self._music_uri
                    else "no palette timeline (no audio stream?): pass --music AUDIO")
-            yield beam.pvalue.TaggedOutput(
-                self.FAILURES, failure_row(uri, "recolor", why, self._run_id, media_id))
+            yield self.failure(uri, "recolor", why, media_id)
             return
         out_uri = self._output_path(uri)
         record = self._record(media_id, palette_uri, rows)
         if not self._force and _is_done(out_uri, record):
-            self._skipped.inc()
+            self.count("recolor_skipped")
             return
         if self._segment_s > 0:
             try:
-                jobs = plan_jobs(uri, out_uri, media_id, record, rows, self._segment_s)
+                jobs = plan_jobs(uri, out_uri, media_id, record, rows, self._segment_s,
+                                 media.open_path)
             except Exception as e:
-                yield beam.pvalue.TaggedOutput(
-                    self.FAILURES, failure_row(uri, self._stage_of(e), e, self._run_id, media_id))
+                yield self.failure(uri, self._stage_of(e), e, media_id)
                 return
             if jobs:  # recoloured in parallel segments, joined downstream
                 for job in jobs:
                     yield beam.pvalue.TaggedOutput(SEGMENTS, job)
                 return
         try:
-            self._recolor(uri, out_uri, rows)
+            self._recolor(media.open_path, out_uri, rows)
             fsio.atomic_write_bytes(sidecar_path(out_uri), json.dumps(record).encode())
         except Exception as e:
-            yield beam.pvalue.TaggedOutput(
-                self.FAILURES, failure_row(uri, self._stage_of(e), e, self._run_id, media_id))
+            yield self.failure(uri, self._stage_of(e), e, media_id)
             return
-        self._written.inc()
+        self.count("recolored")
         yield out_uri
 
     # --- per media kind ---
@@ -144,12 +109,12 @@ class _RecolorFn(beam.DoFn):
 
         return "recolor" if isinstance(error, MediaError) else "encode"
 
-    def _recolor(self, uri: str, out_uri: str, rows: list[dict]) -> None:
+    def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
         track = TargetTrack.from_rows(rows)
-        with fsio.local_copy(uri) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
+        with fsio.local_copy(path) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
             stats = recolor_video(local, tmp, track, self._params)
             fsio.publish_file(tmp, out_uri)
-        self._frames.inc(stats.frames)
+        self.count("frames", stats.frames)
 
 
 class _RecolorImageFn(_RecolorFn):
@@ -160,9 +125,9 @@ class _RecolorImageFn(_RecolorFn):
     def _stage_of(error: Exception) -> str:
         return "recolor"
 
-    def _recolor(self, uri: str, out_uri: str, rows: list[dict]) -> None:
-        image_format_of(uri)  # unsupported types fail before any work
-        data = recolor_image_bytes(fsio.read_bytes(uri), uri, summary_palette(rows),
+    def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
+        image_format_of(path)  # unsupported types fail before any work
+        data = recolor_image_bytes(fsio.read_bytes(path), path, summary_palette(rows),
                                    self._params.transfer())
         fsio.atomic_write_bytes(out_uri, data)
 
@@ -191,7 +156,7 @@ class RecolorVideo(beam.PTransform):
 
     def expand(self, media):
         out = media | beam.ParDo(self._fn, written=beam.pvalue.AsList(self._written)
-                                 ).with_outputs(_RecolorFn.FAILURES, SEGMENTS, main="written")
+                                 ).with_outputs(MediaFn.FAILURES, SEGMENTS, main="written")
         if self._segment_s <= 0:
             return RecolorOutputs(out.written, out.failures)
         joined = out[SEGMENTS] | "Segments" >> RecolorSegments(self._params, self._run_id)

@@ -39,6 +39,7 @@ from m2p_core.recolor.segments import (
 from m2p_core.recolor.video import RecolorParams
 from m2p_core.video.join import join_segments
 from transforms import fsio
+from transforms.layout import sidecar_path
 
 SEGMENTS = "segments"
 
@@ -54,6 +55,11 @@ class SegmentJob:
     rows: list[dict]  # the palette timeline rows
     segment: Segment
     segment_uri: str
+    open_path: str = ""  # the path to read (differs from source_uri for non-UTF-8 names)
+
+    @property
+    def input_path(self) -> str:
+        return self.open_path or self.source_uri
 
 
 @dataclass(frozen=True)
@@ -90,20 +96,21 @@ def _duration_s(uri: str) -> float:
 
 
 def plan_jobs(uri: str, out_uri: str, media_id: str, record: dict, rows: list[dict],
-              segment_s: float) -> list[SegmentJob]:
+              segment_s: float, open_path: str | None = None) -> list[SegmentJob]:
     """The segment jobs of a video longer than ``MIN_SPLIT_RATIO`` × ``segment_s`` (its
     analysis pass runs here); ``[]`` for a video to recolour in one pass."""
-    if segment_s <= 0 or _duration_s(uri) <= MIN_SPLIT_RATIO * segment_s:
+    path = open_path or uri
+    if segment_s <= 0 or _duration_s(path) <= MIN_SPLIT_RATIO * segment_s:
         return []
-    with fsio.local_copy(uri) as local:
+    with fsio.local_copy(path) as local:
         analysis = analyse_video(local)
     segments = plan_segments(analysis, segment_s)
     if len(segments) < 2:
         if not analysis.splittable:
             logging.getLogger(__name__).info("%s: one pass (%s)", uri, analysis.why_not)
         return []
-    return [SegmentJob(out_uri, uri, media_id, record, rows, s, segment_uri(out_uri, record, s))
-            for s in segments]
+    return [SegmentJob(out_uri, uri, media_id, record, rows, s, segment_uri(out_uri, record, s),
+                       path) for s in segments]
 
 
 class RecolorSegmentFn(beam.DoFn):
@@ -118,7 +125,7 @@ class RecolorSegmentFn(beam.DoFn):
         light = dataclasses.replace(job, rows=[])  # what the join needs, without the palettes
         try:
             track = TargetTrack.from_rows(job.rows)
-            with fsio.local_copy(job.source_uri) as local, \
+            with fsio.local_copy(job.input_path) as local, \
                     fsio.staged_output(job.segment_uri, ".mp4") as tmp:
                 stats = recolor_segment(local, tmp, track, job.segment, self._params)
                 fsio.publish_file(tmp, job.segment_uri)
@@ -158,7 +165,6 @@ class JoinSegmentsFn(beam.DoFn):
         yield out_uri
 
     def _join(self, out_uri: str, results: list[SegmentResult]) -> tuple[dict | None, int]:
-        from transforms.recolor import sidecar_path
 
         job = results[0].job
         by_index: dict[int, SegmentResult] = {}
@@ -185,7 +191,7 @@ class JoinSegmentsFn(beam.DoFn):
         try:
             with contextlib.ExitStack() as stack:
                 paths = [stack.enter_context(fsio.local_copy(r.job.segment_uri)) for r in ordered]
-                source = stack.enter_context(fsio.local_copy(job.source_uri))
+                source = stack.enter_context(fsio.local_copy(job.input_path))
                 tmp = stack.enter_context(fsio.staged_output(out_uri, ".mp4"))
                 stats = join_segments(paths, source, tmp, [r.job.segment for r in ordered])
                 fsio.publish_file(tmp, out_uri)

@@ -13,7 +13,7 @@ from m2p_core.outputs.timeline import (
     timeline_row,
 )
 from transforms import fsio
-from transforms.decode import timeline_path
+from transforms.layout import timeline_path
 
 
 class _WriteMediaTimelineFn(beam.DoFn):

@@ -27,7 +27,7 @@ from m2p_core.audio.decode import (  # noqa: E402
 from m2p_core.outputs.naming import output_stem  # noqa: E402
 from pipelines import timeline  # noqa: E402
 from transforms import fsio  # noqa: E402
-from transforms.decode import timeline_path  # noqa: E402
+from transforms.layout import timeline_path  # noqa: E402
 from transforms.match import as_match_pattern  # noqa: E402
 
 

@@ -9,8 +9,8 @@ from media_factory import music
 from m2p_core.generate.video import VideoSpec
 from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
 from transforms import fsio
-from transforms.decode import timeline_path
-from transforms.generate import GenerateVideo, generated_video_path
+from transforms.generate import GenerateVideo
+from transforms.layout import generated_video_path, timeline_path
 from transforms.match import MatchedMedia
 
 

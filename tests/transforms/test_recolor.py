@@ -10,9 +10,9 @@ from recolor_media import frames_video, natural_frames
 from m2p_core.colour.space import hex_to_lab
 from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
 from m2p_core.recolor.video import RecolorParams
-from transforms.decode import timeline_path
+from transforms.layout import timeline_path, video_output_path
 from transforms.match import MatchedMedia
-from transforms.recolor import RecolorVideo, video_output_path
+from transforms.recolor import RecolorVideo
 
 PAL = hex_to_lab(["#1b1f3a", "#53354a", "#a64942", "#ff7844", "#ffd56b"])
 

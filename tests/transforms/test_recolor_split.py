@@ -18,9 +18,9 @@ from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, ti
 from m2p_core.recolor.segments import SegmentMismatchError
 from m2p_core.recolor.video import RecolorParams
 from transforms import recolor_split
-from transforms.decode import timeline_path
+from transforms.layout import timeline_path, video_output_path
 from transforms.match import MatchedMedia
-from transforms.recolor import RecolorVideo, video_output_path
+from transforms.recolor import RecolorVideo
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "robustness"))
 import memfs  # noqa: E402  (registers the mem:// filesystem: an object store stand-in)
