@@ -108,7 +108,7 @@ def timed(cmd: list[str]) -> tuple[float, float]:
 def speed(clip: Path, label: str, repeat: int, crf: int, preset: str,
           extra: list[str]) -> float:
     py = sys.executable
-    m2p = [py, "-m", "pipelines.cli", "recolor"]
+    m2p = [py, "-m", "commands.main", "recolor"]
     plain_out = OUT / f"plain-{clip.stem}.mp4"
     rec_dir = OUT / f"run-{clip.stem}"
     a, b, ca, cb = [], [], [], []

@@ -97,7 +97,7 @@ def run_cli(inputs: list[str], out: Path, config: Config,
             extra: list[str]) -> tuple[float, float, float]:
     """(command wall seconds, pipeline seconds, CPU seconds) of one `m2p timeline` process;
     the CPU time includes its fork server and worker processes."""
-    cmd = [sys.executable, "-m", "pipelines.cli", "timeline", *inputs, "--output", str(out),
+    cmd = [sys.executable, "-m", "commands.main", "timeline", *inputs, "--output", str(out),
            "--workers", str(config.workers), *extra]
     env = {**os.environ, **config.env}
     cpu = children_cpu_s()

@@ -109,7 +109,7 @@ def worker_command(workers: int, model_path: str | None = None) -> str:
     server where supported, else Beam's own worker; either way with the thread-pool variables
     that give each process its share of the cores (unless the user set them)."""
     preload = sorted(m for m in sys.modules
-                     if m.split(".", 1)[0] in _PRELOAD_PACKAGES and m != "pipelines.cli")
+                     if m.split(".", 1)[0] in _PRELOAD_PACKAGES and m != "commands.main")
     server = local_workers.fork_server(workers, preload, model_path)
     if server is not None:
         return server.command()

@@ -92,7 +92,7 @@ def segment_seconds(args: argparse.Namespace) -> float:
     return DEFAULT_SEGMENT_S
 
 
-def _matched_uri(user_input: str) -> str:
+def matched_uri(user_input: str) -> str:
     """The URI MatchMedia gives a single named file (timelines are keyed by it)."""
     return os.path.abspath(user_input) if fsio.is_local(user_input) else user_input
 
@@ -108,7 +108,7 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
     recolored = media.media | "Recolor" >> step(
         timelines.written, fsio.join(opts.output, "media"), opts.timelines_dir, params,
         opts.model_version, opts.run_id, opts.force,
-        _matched_uri(music) if music else None, 0.0 if images else segment_s,
+        matched_uri(music) if music else None, 0.0 if images else segment_s,
     )
     failures = [media.failures, *timelines.failures, recolored.failures]
     if music:
@@ -155,34 +155,3 @@ def main(argv: list[str] | None = None) -> int:
 def main_images(argv: list[str] | None = None) -> int:
     print(run_images(argv).text())
     return 0
-
-
-def demo(output: str, video: str, rest: list[str], times_s: tuple[float, ...] = (5.0, 25.0)
-         ) -> list[str]:
-    """The demo's recolouring step: recolour ``video`` into ``output/media`` by its own
-    soundtrack, and write before/after stills to ``output/stills/``; returns the still paths."""
-    import numpy as np
-    from PIL import Image
-
-    from m2p_core.outputs.naming import output_stem
-    from m2p_core.video.transcode import frames_rgb_at
-    from transforms.layout import video_output_path
-
-    summary = run([video, "--output", output, *rest])
-    print(summary.text().splitlines()[-1])
-    after_path = video_output_path(fsio.join(output, "media"), _matched_uri(video))
-    stills_dir = os.path.join(output, "stills")
-    os.makedirs(stills_dir, exist_ok=True)
-    stem = output_stem(_matched_uri(video))
-    paths = []
-    before = frames_rgb_at(video, list(times_s))
-    after = frames_rgb_at(after_path, list(times_s))
-    for t, b, a in zip(times_s, before, after, strict=False):
-        h, w = min(b.shape[0], a.shape[0]), min(b.shape[1], a.shape[1])
-        gap = np.full((h, 8, 3), 255, np.uint8)
-        for name, img in (("before", b), ("after", a),
-                          ("before_after", np.concatenate([b[:h, :w], gap, a[:h, :w]], axis=1))):
-            path = os.path.join(stills_dir, f"{stem}-{name}-t{int(t):02d}s.png")
-            Image.fromarray(img).save(path)
-            paths.append(path)
-    return paths

@@ -179,3 +179,9 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     result = p.run()
     result.wait_until_finish()
     return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0, removed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``m2p timeline``: run, then print the summary."""
+    print(run(argv).text())
+    return 0

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from media_factory import music
 
+from commands import export, report
 from m2p_core.outputs.exports import read_cube
 from m2p_core.outputs.timeline import failure_row, failures_parquet_bytes
-from pipelines import export, generate, report
+from pipelines import generate
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from media_factory import music, video
 from PIL import Image
 from recolor_media import frames_video, natural_frames
 
+from commands import main as cli
 from m2p_core.video.transcode import probe_video
-from pipelines import cli, recolor
+from pipelines import recolor
 
 
 def failures(out):

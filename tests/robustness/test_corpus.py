@@ -18,8 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from corpus import build_corpus  # noqa: E402
 
+from commands import main as cli  # noqa: E402
 from m2p_core.outputs.timeline import safe_text  # noqa: E402
-from pipelines import cli  # noqa: E402
 
 
 def _uri(case) -> str:

@@ -35,7 +35,7 @@ def test_sigkill_then_rerun_completes_without_loss_or_duplicates(tmp_path, tiny_
     inputs = _inputs(tmp_path / "in")
     out = tmp_path / "out"
     timelines = out / "timelines"
-    argv = [sys.executable, "-m", "pipelines.cli", "timeline", str(tmp_path / "in"),
+    argv = [sys.executable, "-m", "commands.main", "timeline", str(tmp_path / "in"),
             "--output", str(out), "--model", tiny_checkpoint, "--batch-size", "2"]
     with open(tmp_path / "log.txt", "wb") as log:
         proc = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,

@@ -12,6 +12,7 @@ from m2p_core.outputs.naming import output_stem
 from m2p_core.outputs.plots import render_timeline_png
 from m2p_core.synth.demo import VIDEO_NAME, write_demo_media
 from pipelines import recolor, timeline
+from transforms import fsio
 
 #: the demo piece that also gets a generated (music-driven) video
 GENERATE_PIECE = "happy.mp3"
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(pyarrow.dataset.dataset(...) / DuckDB read_parquet('.../timelines/*.parquet'))")
     # recolour the demo video by its own soundtrack; before/after stills -> stills/
     video = os.path.join(media_dir, VIDEO_NAME)
-    for path in recolor.demo(args.output, video, rest):
+    for path in recolor_demo(args.output, video, rest):
         print(f"recolour still: {path}")
     _generate_export_report(args.output, demo_paths, args.video_size, rest)
     return 0
@@ -60,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
 def _generate_export_report(output: str, demo_paths: list[str], video_size: str,
                             rest: list[str]) -> None:
     """A music-driven video for one demo piece, palette exports, and the report page."""
-    from pipelines import export, generate, report
+    from commands import export, report
+    from pipelines import generate
 
     piece = next(p for p in demo_paths if os.path.basename(p) == GENERATE_PIECE)
     gen = generate.run([piece, "--output", output, "--size", video_size, *rest])
@@ -71,3 +73,34 @@ def _generate_export_report(output: str, demo_paths: list[str], video_size: str,
           f"-> {exports_dir}")
     path = report.build_report(output)
     print(f"report: open {path}")
+
+
+def recolor_demo(output: str, video: str, rest: list[str], times_s: tuple[float, ...] = (5.0, 25.0)
+         ) -> list[str]:
+    """The demo's recolouring step: recolour ``video`` into ``output/media`` by its own
+    soundtrack, and write before/after stills to ``output/stills/``; returns the still paths."""
+    import numpy as np
+    from PIL import Image
+
+    from m2p_core.outputs.naming import output_stem
+    from m2p_core.video.transcode import frames_rgb_at
+    from transforms.layout import video_output_path
+
+    summary = recolor.run([video, "--output", output, *rest])
+    print(summary.text().splitlines()[-1])
+    after_path = video_output_path(fsio.join(output, "media"), recolor.matched_uri(video))
+    stills_dir = os.path.join(output, "stills")
+    os.makedirs(stills_dir, exist_ok=True)
+    stem = output_stem(recolor.matched_uri(video))
+    paths = []
+    before = frames_rgb_at(video, list(times_s))
+    after = frames_rgb_at(after_path, list(times_s))
+    for t, b, a in zip(times_s, before, after, strict=False):
+        h, w = min(b.shape[0], a.shape[0]), min(b.shape[1], a.shape[1])
+        gap = np.full((h, 8, 3), 255, np.uint8)
+        for name, img in (("before", b), ("after", a),
+                          ("before_after", np.concatenate([b[:h, :w], gap, a[:h, :w]], axis=1))):
+            path = os.path.join(stills_dir, f"{stem}-{name}-t{int(t):02d}s.png")
+            Image.fromarray(img).save(path)
+            paths.append(path)
+    return paths

@@ -1,7 +1,7 @@
 import pyarrow.dataset as ds
 from media_factory import music
 
-from pipelines.cli import main
+from commands.main import main
 
 
 def test_timeline_command_exit_0_with_a_failed_input(tmp_path, tiny_checkpoint, capsys):
@@ -32,7 +32,7 @@ def test_console_script_fast_exit_keeps_output_and_exit_code(tmp_path):
     marker = tmp_path / "atexit-ran"
     script.write_text(
         "import atexit, pathlib, sys\n"
-        "import pipelines.cli as cli\n"
+        "import commands.main as cli\n"
         f"atexit.register(lambda: pathlib.Path({str(marker)!r}).write_text('ok'))\n"
         "sys.argv = ['m2p']\n"
         "print('x' * 100000)  # more than a pipe buffer, still in Python's buffer at exit\n"
@@ -46,3 +46,12 @@ def test_console_script_fast_exit_keeps_output_and_exit_code(tmp_path):
     assert done.returncode == 2  # no command: usage, exit code 2
     assert done.stdout.startswith("x" * 100000) and "usage: m2p" in done.stdout
     assert marker.read_text() == "ok"
+
+
+def test_help_lists_every_command(capsys):
+    """The first screen a user sees names every command (recolor was missing once)."""
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for name in ("timeline", "recolor", "recolor-image", "generate", "export", "report", "demo",
+                 "train", "evaluate"):
+        assert f"\n  {name} " in text, name

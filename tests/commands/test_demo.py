@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pyarrow.dataset as ds
 
-from pipelines import demo
+from commands import demo
 
 
 def test_demo_writes_timelines_plots_video_exports_and_report(tmp_path, tiny_checkpoint,

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import pyarrow.dataset as ds
 
+from commands.export import read_timelines
 from m2p_core.outputs.naming import output_stem
 from m2p_core.outputs.plots import render_timeline_png
 from m2p_core.outputs.report_html import (
@@ -31,7 +32,6 @@ from m2p_core.outputs.report_html import (
     va_plot_png,
 )
 from m2p_core.palette.sections import DEFAULT_THRESHOLD, find_sections
-from pipelines.export import read_timelines
 
 INLINE_LIMIT_MB = 20.0
 _MIMES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
