@@ -30,14 +30,16 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
 
     Fixed-size batches (``min_batch_size == max_batch_size``, the pipelines' default): Beam
     groups exactly ``max_batch_size`` windows (fewer in a bundle's last batch) and every
-    forward pass gets the same shape, ``max_batch_size`` rounded up to a multiple of 8, padded
+    forward pass gets the same shape, ``max_batch_size`` rounded up to a multiple of 16, padded
     with silent windows whose results are dropped. A window's result then never depends on
     which other windows shared its batch or where it sat in it, so outputs are bit-identical
-    whatever the worker count or bundle boundaries. (CPU kernels round differently for other
-    batch shapes, and in the scalar tail of their vectorised loops: with a fixed shape whose
-    rows are a multiple of 8, every row's elements fall in the vectorised body; the colour
-    conversion, on 5x3 values per row, runs row by row; see PaletteDecoder. The thread count
-    does not change results. Checked on AVX-512 for 8 and 16 rows.)"""
+    whatever the worker count, bundle boundaries or chunks. (CPU kernels round differently for
+    other batch shapes, and in the scalar tail of their vectorised loops: with a fixed shape
+    whose rows are a multiple of 16, every row's elements fall in the vectorised body; the
+    colour conversion, on 5x3 values per row, runs row by row; see PaletteDecoder. The thread
+    count does not change results. Checked on AVX-512 for 16, 32 and 48 rows. 8 rows is not
+    enough: the emotion head's last Linear layer then gives odd and even rows different last
+    bits, so a window's result depended on its position in the batch.)"""
 
     def __init__(
         self,
@@ -60,8 +62,8 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
             model_copies=model_copies,
         )
         self._model_path = model_path
-        # The forward shape: the fixed batch size rounded up to a multiple of 8 rows.
-        self._fixed_batch = (-(-max_batch_size // 8) * 8
+        # The forward shape: the fixed batch size rounded up to a multiple of 16 rows.
+        self._fixed_batch = (-(-max_batch_size // 16) * 16
                              if max_batch_size and min_batch_size == max_batch_size else None)
 
     def get_num_bytes(self, batch) -> int:
