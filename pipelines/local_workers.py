@@ -282,13 +282,15 @@ def _preload(modules: Sequence[str], model_path: str | None) -> None:
             importlib.import_module(name)
         except Exception as e:  # the worker imports it again (and reports) if it needs it
             logging.getLogger(__name__).warning("fork server: cannot preload %s: %s", name, e)
-    try:  # builds the model once: front-end filterbanks and everything it imports are warm
-        from m2p_core.model.checkpoint import default_checkpoint_path, load_checkpoint
+    try:  # builds the model once: front-end filterbanks and everything it imports are warm,
+        # and the forked workers find it loaded (transforms.inference.load_model_cached)
+        from m2p_core.model.checkpoint import default_checkpoint_path
         from transforms import fsio
+        from transforms.inference import load_model_cached
 
         path = model_path or default_checkpoint_path()
         if fsio.is_local(path):
-            load_checkpoint(path)
+            load_model_cached(path, "cpu")
     except Exception as e:
         logging.getLogger(__name__).warning("fork server: cannot preload the model: %s", e)
 

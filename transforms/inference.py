@@ -7,7 +7,7 @@ import logging
 import torch
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
-from m2p_core.model.checkpoint import load_checkpoint
+from m2p_core.model.checkpoint import load_checkpoint, sha256_of_bytes
 from m2p_core.model.network import Music2Palette
 from transforms import fsio
 
@@ -21,6 +21,30 @@ def cuda_usable() -> bool:
         return True
     except Exception:
         return False
+
+
+#: The model last loaded in this process, by (checkpoint sha256, device): a local run made of
+#: chunks (pipelines.chunked) runs one pipeline per chunk, and Beam's shared model lives only as
+#: long as its pipeline; this keeps one model per process instead of loading it per chunk.
+#: Forked local workers inherit the fork server's copy (pipelines.local_workers).
+_LOADED: dict[tuple[str, str], torch.nn.Module] = {}
+
+
+def load_model_cached(model_path: str, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The eval-mode model of the checkpoint at ``model_path`` (any Beam filesystem) on
+    ``device``, loaded (sha256-verified, ``weights_only``) only when its bytes differ from the
+    model this process loaded last. The model is only ever used for inference, never changed."""
+    data = fsio.read_bytes(model_path)
+    key = (sha256_of_bytes(data), str(torch.device(device)))
+    model = _LOADED.get(key)
+    if model is None:
+        if fsio.is_local(model_path):  # (its .sha256 sidecar is checked too)
+            model = load_checkpoint(model_path, device=device).model
+        else:
+            model = load_checkpoint(model_path, device=device, data=data).model
+        _LOADED.clear()
+        _LOADED[key] = model
+    return model
 
 
 class Music2PaletteModelHandler(PytorchModelHandlerTensor):
@@ -98,10 +122,4 @@ class Music2PaletteModelHandler(PytorchModelHandlerTensor):
                 logging.getLogger(__name__).warning(
                     "--device GPU but no usable CUDA device here: running inference on the CPU")
             self._device = torch.device("cpu")
-        if fsio.is_local(self._model_path):
-            loaded = load_checkpoint(self._model_path, device=self._device)
-        else:
-            loaded = load_checkpoint(
-                self._model_path, device=self._device, data=fsio.read_bytes(self._model_path)
-            )
-        return loaded.model
+        return load_model_cached(self._model_path, self._device)

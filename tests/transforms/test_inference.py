@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from transforms.inference import Music2PaletteModelHandler
+from transforms.inference import Music2PaletteModelHandler, load_model_cached
 
 
 def test_a_window_gets_the_same_bits_wherever_it_sits_in_its_batch(tiny_checkpoint):
@@ -26,3 +26,10 @@ def test_a_window_gets_the_same_bits_wherever_it_sits_in_its_batch(tiny_checkpoi
         for key in ("valence_arousal", "palette_lab", "weights"):
             assert torch.equal(a.inference[key], b.inference[key]), key
 
+
+def test_the_model_is_loaded_once_per_process_and_content(tiny_checkpoint, tmp_path):
+    a = load_model_cached(tiny_checkpoint)
+    assert load_model_cached(tiny_checkpoint) is a
+    copy = tmp_path / "same.pt"
+    copy.write_bytes(open(tiny_checkpoint, "rb").read())
+    assert load_model_cached(str(copy)) is a  # same bytes: same model
