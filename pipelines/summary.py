@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from apache_beam.metrics.metric import MetricsFilter
 
@@ -37,6 +39,27 @@ class RunSummary:
             f"{self.windows} windows, {self.audio_s:.1f} s of audio in {self.wall_s:.1f} s "
             f"({self.realtime_factor:.0f}x realtime) -> {self.output}"
         )
+
+
+S = TypeVar("S")
+
+
+def merge_summaries(a: S, b: S) -> S:
+    """Two summaries of the same kind (RunSummary, or a command's summary around one) added up,
+    for a run made of chunks: counts, seconds and per-stage counts are summed; the rest (run
+    id, output) is ``a``'s."""
+    values = {}
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if dataclasses.is_dataclass(x):
+            values[f.name] = merge_summaries(x, y)
+        elif isinstance(x, dict):
+            values[f.name] = {k: x.get(k, 0) + y.get(k, 0) for k in sorted({*x, *y})}
+        elif isinstance(x, (int, float)) and not isinstance(x, bool):
+            values[f.name] = x + y
+        else:
+            values[f.name] = x
+    return dataclasses.replace(a, **values)
 
 
 def _counter(result, name: str) -> int:

@@ -3,7 +3,8 @@
 ::
 
     DIR/timelines/<stem>.parquet          one per media input (the timeline stage)
-    DIR/failures/run-<run_id>.parquet     one per run (dead letters)
+    DIR/failures/run-<run_id>.parquet     one per run (dead letters); a chunked local run
+    DIR/failures/run-<run_id>-<chunk>.parquet   writes one per chunk that had failures
     DIR/media/<stem>.mp4                  a recoloured video   (+ <name>.json sidecar)
     DIR/media/<stem>.<ext>                a recoloured image   (+ <name>.json sidecar)
     DIR/media/<stem>.<style>.mp4          a generated video (its record is in its metadata)

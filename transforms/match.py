@@ -72,6 +72,33 @@ def check_regular_file(uri: str) -> None:
                                    "it is not read")
 
 
+NO_MATCH = "FileNotFoundError: no file matches this input"
+
+
+def match_inputs(inputs: list[str], run_id: str) -> tuple[list[MatchedMedia], list[dict]]:
+    """Match user inputs now, in this process (what :class:`MatchMedia` does inside a
+    pipeline): the matched files, each once, in a deterministic order (by URI), and a failures
+    row for each input that matches nothing or cannot be matched. Only names and sizes are
+    read (Beam ``FileSystems.match``), never the files' bytes. The chunked local runs
+    (:mod:`pipelines.chunked`) cut this list into chunks, so it must not change while a run
+    goes on."""
+    media: dict[tuple, MatchedMedia] = {}
+    failures: list[dict] = []
+    for user_input in inputs:
+        try:
+            found = FileSystems.match([as_match_pattern(user_input)])[0].metadata_list
+        except Exception as e:  # a broken pattern or unreachable filesystem
+            failures.append(failure_row(user_input, "match", e, run_id))
+            continue
+        if not found:
+            failures.append(failure_row(user_input, "match", NO_MATCH, run_id))
+        for m in found:
+            item = to_media(m.path, m.size_in_bytes)
+            media.setdefault(tuple(item), item)
+    ordered = sorted(media.values(), key=lambda m: (m.source_uri, m.fs_path or b""))
+    return ordered, failures
+
+
 class _UnmatchedInputs(beam.DoFn):
     """A failures row for each input that matches no file."""
 
@@ -86,8 +113,7 @@ class _UnmatchedInputs(beam.DoFn):
             yield failure_row(user_input, "match", e, self._run_id)
             return
         if not found:
-            yield failure_row(user_input, "match", "FileNotFoundError: no file matches this input",
-                              self._run_id)
+            yield failure_row(user_input, "match", NO_MATCH, self._run_id)
 
 
 class MatchMedia(beam.PTransform):
@@ -115,3 +141,21 @@ class MatchMedia(beam.PTransform):
 class MatchOutputs(NamedTuple):
     media: beam.PCollection
     failures: beam.PCollection
+
+
+class CreateMedia(beam.PTransform):
+    """Already matched inputs (:func:`match_inputs`) and their match failure rows as a
+    pipeline's ``MatchOutputs``; like :class:`MatchMedia`'s, the media are spread over the
+    workers (``Create`` reshuffles more than one element)."""
+
+    def __init__(self, media: list[MatchedMedia], failures: list[dict] = ()) -> None:
+        super().__init__()
+        self._media = [tuple(m) for m in media]
+        self._failures = list(failures)
+
+    def expand(self, pbegin):
+        media = (pbegin
+                 | "Media" >> beam.Create(self._media)
+                 | "AsMedia" >> beam.MapTuple(MatchedMedia))
+        failures = pbegin | "MatchFailures" >> beam.Create(self._failures)
+        return MatchOutputs(media, failures)

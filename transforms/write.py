@@ -111,9 +111,10 @@ class WriteTimelines(beam.PTransform):
 
 
 class _WriteFailuresFn(beam.DoFn):
-    def __init__(self, failures_dir: str, run_id: str) -> None:
+    def __init__(self, failures_dir: str, run_id: str, chunk: int | None = None) -> None:
         self._dir = failures_dir
         self._run_id = run_id
+        self._chunk = chunk
         self._failures = Metrics.counter("m2p", "failures")
 
     def process(self, rows):
@@ -124,17 +125,24 @@ class _WriteFailuresFn(beam.DoFn):
         for stage in sorted({r["stage"] for r in rows}):
             Metrics.counter("m2p", f"failures.{stage}").inc(
                 sum(1 for r in rows if r["stage"] == stage))
-        path = fsio.join(self._dir, f"run-{self._run_id}.parquet")
+        path = fsio.join(self._dir, failures_file_name(self._run_id, self._chunk))
         fsio.atomic_write_bytes(path, failures_parquet_bytes(rows))
         yield path
 
 
-class WriteFailures(beam.PTransform):
-    """All failure rows of this run -> ``failures/run-<run_id>.parquet`` (one atomic file)."""
+def failures_file_name(run_id: str, chunk: int | None = None) -> str:
+    """``run-<run_id>.parquet``, or ``run-<run_id>-<chunk>.parquet`` for one chunk of a chunked
+    local run (:mod:`pipelines.chunked`), so a kill keeps the failures of finished chunks."""
+    return f"run-{run_id}.parquet" if chunk is None else f"run-{run_id}-{chunk:05d}.parquet"
 
-    def __init__(self, failures_dir: str, run_id: str) -> None:
+
+class WriteFailures(beam.PTransform):
+    """All failure rows of this run (or of this ``chunk`` of it) -> ``failures/run-<run_id>
+    [-<chunk>].parquet`` (one atomic file; none when there are no failures)."""
+
+    def __init__(self, failures_dir: str, run_id: str, chunk: int | None = None) -> None:
         super().__init__()
-        self._fn = _WriteFailuresFn(failures_dir, run_id)
+        self._fn = _WriteFailuresFn(failures_dir, run_id, chunk)
 
     def expand(self, failures):
         return (

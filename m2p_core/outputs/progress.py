@@ -60,3 +60,56 @@ class Progress:
 
 
 PROGRESS = Progress()
+
+
+def format_duration(seconds: float) -> str:
+    """``"45 s"``, ``"4 min 05 s"``, ``"2 h 07 min"``."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+class RunProgress:
+    """The progress of a run over a known number of inputs (a chunked local run updates it
+    after each chunk): ``done/total inputs (written, skipped, failed), ETA``. Throttled like
+    :class:`Progress`: a line at most every ``interval_s`` (``M2P_PROGRESS_S``, default 5;
+    0 = never), the first only once that much time has passed, so short runs stay quiet.
+    The ETA assumes the remaining inputs go at the average pace so far."""
+
+    def __init__(self, total: int, interval_s: float | None = None,
+                 stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
+                 what: str = "inputs") -> None:
+        self.total = int(total)
+        self.interval_s = _default_interval() if interval_s is None else interval_s
+        self.what = what
+        self._stream = stream
+        self._clock = clock
+        self._start = self._last = clock()
+        self.done = self.written = self.skipped = self.failed = 0
+        self.lines = 0
+
+    def update(self, done: int, written: int, skipped: int, failed: int) -> None:
+        """Set the running totals; print a line if the interval has passed."""
+        self.done, self.written, self.skipped, self.failed = done, written, skipped, failed
+        now = self._clock()
+        if self.interval_s <= 0 or now - self._last < self.interval_s:
+            return
+        self._last = now
+        print(self.text(now), file=self._stream or sys.stderr, flush=True)
+        self.lines += 1
+
+    def eta_s(self, now: float | None = None) -> float | None:
+        now = self._clock() if now is None else now
+        if self.done <= 0:
+            return None
+        return (now - self._start) / self.done * max(0, self.total - self.done)
+
+    def text(self, now: float | None = None) -> str:
+        now = self._clock() if now is None else now
+        eta = self.eta_s(now)
+        return (f"[m2p {now - self._start:6.0f} s] {self.done}/{self.total} {self.what} "
+                f"({self.written} written, {self.skipped} skipped, {self.failed} failed), "
+                f"ETA {'?' if eta is None else format_duration(eta)}")
