@@ -9,6 +9,7 @@ energy, onsets and beats), with the music as its soundtrack.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -16,11 +17,19 @@ import apache_beam as beam
 
 from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
 from m2p_core.outputs.progress import PROGRESS
-from pipelines.options import add_common_arguments, make_pipeline
+from pipelines.chunked import (
+    DEFAULT_CHUNK_SIZE,
+    Chunk,
+    add_chunk_arguments,
+    is_chunked,
+    run_command,
+)
+from pipelines.options import add_common_arguments
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.generate import GenerateVideo
+from transforms.match import CreateMedia
 from transforms.write import WriteFailures
 
 
@@ -58,17 +67,27 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--crf", type=int, default=VideoSpec.crf, help="libx264 CRF")
     parser.add_argument("--preset", default=VideoSpec.preset, help="libx264 preset")
     add_common_arguments(parser)
+    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["video"])
     return parser.parse_known_args(argv)
 
 
-def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec) -> None:
-    parts = build_timelines(p, opts)
+def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec,
+          chunk: Chunk | None = None) -> None:
+    """Over ``opts.inputs`` (matched in the pipeline), or over one chunk of inputs matched
+    beforehand (:mod:`pipelines.chunked`), with its own failures file."""
+    extra_failures = []
+    if chunk is None:
+        parts = build_timelines(p, opts)
+    else:
+        media = p | "Media" >> CreateMedia(chunk.media, chunk.match_failures)
+        parts = build_timelines(p, opts, media=media)
+        extra_failures.append(media.failures)
     videos = parts.media | "Generate" >> GenerateVideo(
         parts.written, fsio.join(opts.output, "media"), opts.timelines_dir, spec, opts.run_id,
         opts.force,
     )
-    (*parts.failures, videos.failures) | "Failures" >> WriteFailures(
-        opts.failures_dir, opts.run_id)
+    (*extra_failures, *parts.failures, videos.failures) | "Failures" >> WriteFailures(
+        opts.failures_dir, opts.run_id, None if chunk is None else chunk.index)
 
 
 def run(argv: list[str] | None = None,
@@ -79,19 +98,24 @@ def run(argv: list[str] | None = None,
         spec = VideoSpec(width, height, args.fps, args.style, args.crf, args.preset)
     except ValueError as e:
         raise SystemExit(f"m2p generate: {e}") from None
+    is_chunked(args, beam_argv)  # (checks --chunk-size/--chunk-mb)
     opts = resolve_options(args)
     for sub in ("timelines", "failures", "media"):
         fsio.makedirs(fsio.join(opts.output, sub))
     PROGRESS.reset()
     t0 = time.perf_counter()
-    p = make_pipeline(args, beam_argv, test_pipeline)
-    build(p, opts, spec)
-    result = p.run()
-    result.wait_until_finish()
-    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
-    return GenerateSummary(timeline, _counter(result, "videos_generated"),
-                           _counter(result, "videos_skipped"),
-                           _counter(result, "frames_generated"))
+
+    def summary_of(result, wall_s: float) -> GenerateSummary:
+        timeline = summarise(result, opts.run_id, opts.output, wall_s)
+        return GenerateSummary(timeline, _counter(result, "videos_generated"),
+                               _counter(result, "videos_skipped"),
+                               _counter(result, "frames_generated"))
+
+    summary = run_command(
+        args, beam_argv, opts.inputs, opts.run_id, lambda p, chunk: build(p, opts, spec, chunk),
+        summary_of, lambda s: (s.videos, s.skipped, s.failures), test_pipeline)
+    return dataclasses.replace(summary, timeline=dataclasses.replace(
+        summary.timeline, wall_s=time.perf_counter() - t0))
 
 
 def main(argv: list[str] | None = None) -> int:

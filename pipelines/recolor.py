@@ -9,6 +9,7 @@ timeline half is the timeline pipeline's (same Parquet, same incremental rules).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -17,11 +18,18 @@ import apache_beam as beam
 
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
-from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
+from pipelines.chunked import (
+    DEFAULT_CHUNK_SIZE,
+    Chunk,
+    add_chunk_arguments,
+    is_chunked,
+    run_command,
+)
+from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
-from transforms.match import MatchMedia
+from transforms.match import CreateMedia, MatchedMedia, MatchMedia, match_inputs
 from transforms.recolor import RecolorImages, RecolorVideo
 from transforms.write import WriteFailures
 
@@ -52,6 +60,7 @@ def add_recolor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
                         help="let skin tones follow the palette too")
     add_common_arguments(parser)
+    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["video"])
 
 
 def parse_args(argv: list[str] | None, images: bool = False
@@ -98,11 +107,20 @@ def matched_uri(user_input: str) -> str:
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music: str | None,
-          videos: list[str], images: bool = False, segment_s: float = 0.0) -> None:
+          videos: list[str], images: bool = False, segment_s: float = 0.0,
+          chunk: Chunk | None = None, music_media: list[MatchedMedia] = ()) -> None:
     """Match videos; the timeline stage (:func:`pipelines.timeline.build_timelines`) on the
-    music or on the videos' own soundtracks; then Recolor, once those timelines are written."""
-    media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
-    audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
+    music or on the videos' own soundtracks; then Recolor, once those timelines are written.
+    With ``chunk`` (:mod:`pipelines.chunked`): that chunk's videos, matched beforehand, and the
+    ``--music`` as ``music_media`` (its timeline is made in the first chunk only)."""
+    if chunk is None:
+        media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
+        audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
+    else:
+        media = p | "Videos" >> CreateMedia(chunk.media, chunk.match_failures)
+        # the music's timeline is made in the first chunk; the others read it from timelines/
+        audio = (p | "Music" >> CreateMedia(list(music_media) if chunk.index == 0 else [])
+                 if music else media)
     timelines = build_timelines(p, opts, media=audio)
     step = RecolorImages if images else RecolorVideo
     recolored = media.media | "Recolor" >> step(
@@ -113,7 +131,8 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
     failures = [media.failures, *timelines.failures, recolored.failures]
     if music:
         failures.append(audio.failures)
-    tuple(failures) | "Failures" >> WriteFailures(opts.failures_dir, opts.run_id)
+    tuple(failures) | "Failures" >> WriteFailures(
+        opts.failures_dir, opts.run_id, None if chunk is None else chunk.index)
 
 
 def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None,
@@ -121,6 +140,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     args, beam_argv = parse_args(argv, images)
     if not 0.0 <= args.strength <= 1.0:
         raise SystemExit("--strength must be in [0, 1]")
+    chunked = is_chunked(args, beam_argv, test_pipeline)
     opts = resolve_options(args)
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
                            crf=getattr(args, "crf", RecolorParams.crf),
@@ -131,14 +151,24 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     if not is_dry_run(beam_argv):  # temp files (segments too) left by a killed run
         fsio.remove_stale_temps(fsio.join(opts.output, "media"), older_than=time.time())
     t0 = time.perf_counter()
-    p = make_pipeline(args, beam_argv, test_pipeline)
-    build(p, opts, params, args.music, list(args.inputs), images, segment_s)
-    result = p.run()
-    result.wait_until_finish()
-    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
-    return RecolorSummary(timeline, _counter(result, "recolored"),
-                          _counter(result, "recolor_skipped"), _counter(result, "frames"),
-                          _counter(result, "recolor_segments"))
+    music_media, music_failures = [], []
+    if chunked and args.music:  # matched once, like the videos
+        music_media, music_failures = match_inputs([args.music], opts.run_id)
+
+    def summary_of(result, wall_s: float) -> RecolorSummary:
+        timeline = summarise(result, opts.run_id, opts.output, wall_s)
+        return RecolorSummary(timeline, _counter(result, "recolored"),
+                              _counter(result, "recolor_skipped"), _counter(result, "frames"),
+                              _counter(result, "recolor_segments"))
+
+    summary = run_command(
+        args, beam_argv, list(args.inputs), opts.run_id,
+        lambda p, chunk: build(p, opts, params, args.music, list(args.inputs), images,
+                               segment_s, chunk, music_media),
+        summary_of, lambda s: (s.recolored, s.skipped, s.failures), test_pipeline,
+        extra_failures=music_failures, what="images" if images else "videos")
+    return dataclasses.replace(summary, timeline=dataclasses.replace(
+        summary.timeline, wall_s=time.perf_counter() - t0))
 
 
 def run_images(argv: list[str] | None = None,

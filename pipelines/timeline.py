@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -19,12 +20,19 @@ from m2p_core.model.checkpoint import (
 )
 from m2p_core.model.network import ModelConfig
 from m2p_core.outputs.timeline import TimelineParams
-from pipelines.options import add_common_arguments, is_dry_run, make_pipeline, new_run_id
+from pipelines.chunked import (
+    DEFAULT_CHUNK_SIZE,
+    Chunk,
+    add_chunk_arguments,
+    is_chunked,
+    run_command,
+)
+from pipelines.options import add_common_arguments, is_dry_run, new_run_id
 from pipelines.summary import RunSummary, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
-from transforms.match import MatchMedia, MatchOutputs
+from transforms.match import CreateMedia, MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
 
@@ -65,6 +73,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("inputs", nargs="+", help="files, folders (recursive) or glob patterns")
     parser.add_argument("--output", required=True, help="output folder (local or gs://)")
     add_common_arguments(parser)
+    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["timeline"])
     return parser.parse_known_args(argv)
 
 
@@ -158,13 +167,23 @@ def build_timelines(p: beam.Pipeline, opts: TimelineOptions,
                          [*match_failures, windows.failures, written.failures])
 
 
-def build(p: beam.Pipeline, opts: TimelineOptions) -> None:
-    parts = build_timelines(p, opts)
-    tuple(parts.failures) | "Failures" >> WriteFailures(opts.failures_dir, opts.run_id)
+def build(p: beam.Pipeline, opts: TimelineOptions, chunk: Chunk | None = None) -> None:
+    """The whole pipeline: over ``opts.inputs`` (matched in the pipeline), or over one chunk of
+    inputs matched beforehand (:mod:`pipelines.chunked`), with its own failures file."""
+    if chunk is None:
+        parts = build_timelines(p, opts)
+        failures = parts.failures
+    else:
+        media = p | "Media" >> CreateMedia(chunk.media, chunk.match_failures)
+        parts = build_timelines(p, opts, media=media)
+        failures = [media.failures, *parts.failures]
+    tuple(failures) | "Failures" >> WriteFailures(
+        opts.failures_dir, opts.run_id, None if chunk is None else chunk.index)
 
 
 def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> RunSummary:
     args, beam_argv = parse_args(argv)
+    is_chunked(args, beam_argv)  # (checks --chunk-size/--chunk-mb)
     opts = resolve_options(args)
     fsio.makedirs(opts.timelines_dir)
     fsio.makedirs(opts.failures_dir)
@@ -174,11 +193,13 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     removed = 0 if is_dry_run(beam_argv) else sum(
         fsio.remove_stale_temps(d, older_than=time.time())
         for d in (opts.timelines_dir, opts.failures_dir))
-    p = make_pipeline(args, beam_argv, test_pipeline)
-    build(p, opts)
-    result = p.run()
-    result.wait_until_finish()
-    return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0, removed)
+    summary = run_command(
+        args, beam_argv, opts.inputs, opts.run_id,
+        lambda p, chunk: build(p, opts, chunk),
+        lambda result, wall_s: summarise(result, opts.run_id, opts.output, wall_s),
+        lambda s: (s.media_written, s.media_skipped, s.failures), test_pipeline)
+    return dataclasses.replace(summary, wall_s=time.perf_counter() - t0,
+                               temp_files_removed=removed)
 
 
 def main(argv: list[str] | None = None) -> int:
