@@ -12,9 +12,17 @@ On the local runners the commands instead:
    names and sizes only), in a fixed order (by URI);
 2. cut that list into chunks of at most ``--chunk-size`` inputs and ``--chunk-mb`` MB of input
    (an input larger than that is a chunk of its own);
-3. run one Beam pipeline per chunk, one after the other; each chunk's outputs (timelines,
-   recoloured or generated videos, its failures file ``failures/run-<id>-<chunk>.parquet``) are
-   written before the next chunk starts. The printed summary adds the chunks up.
+3. run the pipeline once per chunk, one chunk after the other; each chunk's outputs
+   (timelines, recoloured or generated videos, its failures file
+   ``failures/run-<id>-<chunk>.parquet``) are written before the next chunk starts. The printed
+   summary adds the chunks up.
+
+The pipeline is built and translated once; it reads its chunk's inputs when it runs, from a
+:class:`ChunkFile` the driver rewrites before each run, and the runner runs the same translated
+pipeline again for the next chunk (:meth:`pipelines.options.LocalRunner.run_again`). What each
+further chunk costs is then the runner's start and end of a run (its stages, the DoFns' set-up;
+the model stays loaded: :func:`transforms.inference.load_model_cached`) and the padding of its
+last inference batch; ``bench/catalogue.py --overhead N`` measures it.
 
 What a kill loses is therefore the chunk in flight: at most ``--chunk-size`` inputs (and
 ``--chunk-mb`` MB) of decoding and inference. Finished chunks are complete on disk and a rerun
@@ -28,6 +36,9 @@ pipeline over all inputs, as before; ``--chunk-size 0`` does the same locally.
 from __future__ import annotations
 
 import argparse
+import os
+import pickle
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +47,7 @@ from typing import TypeVar
 import apache_beam as beam
 
 from m2p_core.outputs.progress import RunProgress
-from pipelines.options import LOCAL_RUNNERS, is_dry_run, make_pipeline
+from pipelines.options import LOCAL_RUNNERS, LocalRunner, is_dry_run, make_pipeline
 from pipelines.summary import merge_summaries
 from transforms.match import MatchedMedia, match_inputs
 
@@ -78,6 +89,51 @@ class Chunk:
     media: list[MatchedMedia]
     #: failure rows of inputs that matched nothing (the first chunk carries them all)
     match_failures: list[dict] = field(default_factory=list)
+
+
+class ChunkFile:
+    """The chunk a pipeline built once is to run over next: a local file the driver rewrites
+    before each run and the pipeline reads when it runs (:class:`transforms.match.LoadMedia`;
+    the failures file's name). Pickled into the pipeline: only its path travels."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def put(self, chunk: Chunk) -> None:
+        data = {"index": chunk.index, "media": [tuple(m) for m in chunk.media],
+                "match_failures": list(chunk.match_failures)}
+        tmp = self.path + ".tmp"
+        with open(tmp, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+
+    def get(self) -> Chunk:
+        with open(self.path, "rb") as f:  # our own file, written just before the run
+            data = pickle.load(f)
+        return Chunk(data["index"], [MatchedMedia(*m) for m in data["media"]],
+                     data["match_failures"])
+
+    def index(self) -> int:
+        """This chunk's number (0, 1, ...)."""
+        return self.get().index
+
+    def inputs(self) -> tuple[list[MatchedMedia], list[dict]]:
+        """This chunk's media and match failure rows (for ``LoadMedia``)."""
+        chunk = self.get()
+        return chunk.media, chunk.match_failures
+
+    def in_first_chunk(self, media: Sequence[MatchedMedia]) -> _FirstChunkOnly:
+        """A ``LoadMedia`` source of ``media`` in the first chunk, of nothing in the others."""
+        return _FirstChunkOnly(self, list(media))
+
+
+class _FirstChunkOnly:
+    def __init__(self, source: ChunkFile, media: list[MatchedMedia]) -> None:
+        self.source = source
+        self.media = media
+
+    def __call__(self) -> tuple[list[MatchedMedia], list[dict]]:
+        return (self.media if self.source.index() == 0 else []), []
 
 
 def plan_chunks(media: Sequence[MatchedMedia], match_failures: Sequence[dict], max_inputs: int,
@@ -132,20 +188,34 @@ def run_pipeline(args: argparse.Namespace, beam_argv: list[str],
 
 
 def run_command(args: argparse.Namespace, beam_argv: list[str], inputs: list[str], run_id: str,
-                build_fn: Callable[[beam.Pipeline, Chunk | None], None],
+                build_fn: Callable[[beam.Pipeline, ChunkFile | None], None],
                 summarise_fn: Callable[[object, float], S],
                 counts: Callable[[S], tuple[int, int, int]],
                 test_pipeline: beam.Pipeline | None = None,
                 extra_failures: Sequence[dict] = (), what: str = "inputs") -> S:
     """A command's pipeline(s): ``build_fn(p, None)`` once (it matches ``inputs`` itself), or,
-    on a local runner (:func:`is_chunked`), ``inputs`` matched here and ``build_fn(p, chunk)``
-    per chunk. ``extra_failures``: other match failure rows for the first chunk."""
+    on a local runner (:func:`is_chunked`), ``inputs`` matched here and the pipeline
+    ``build_fn(p, chunk_file)`` run once per chunk. ``extra_failures``: other match failure
+    rows, for the first chunk."""
     if not is_chunked(args, beam_argv, test_pipeline):
         return run_pipeline(args, beam_argv, lambda p: build_fn(p, None), summarise_fn,
                             test_pipeline)
     media, failures = match_inputs(inputs, run_id)
     chunks = plan_chunks(media, [*failures, *extra_failures], args.chunk_size, args.chunk_mb)
-    return run_chunks(
-        chunks,
-        lambda chunk: run_pipeline(args, beam_argv, lambda p: build_fn(p, chunk), summarise_fn),
-        counts, what)
+    with tempfile.TemporaryDirectory(prefix="m2p-chunks-") as tmp:
+        source = ChunkFile(os.path.join(tmp, "chunk.pickle"))
+        built: list[beam.Pipeline] = []
+
+        def run_chunk(chunk: Chunk) -> S:
+            t0 = time.perf_counter()
+            source.put(chunk)
+            if built and isinstance(built[0].runner, LocalRunner):
+                result = built[0].runner.run_again(built[0].options)
+            else:  # the first chunk (or a runner that cannot run a pipeline again)
+                built[:] = [make_pipeline(args, beam_argv)]
+                build_fn(built[0], source)
+                result = built[0].run()
+            result.wait_until_finish()
+            return summarise_fn(result, time.perf_counter() - t0)
+
+        return run_chunks(chunks, run_chunk, counts, what)

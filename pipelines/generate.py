@@ -19,7 +19,7 @@ from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpe
 from m2p_core.outputs.progress import PROGRESS
 from pipelines.chunked import (
     DEFAULT_CHUNK_SIZE,
-    Chunk,
+    ChunkFile,
     add_chunk_arguments,
     is_chunked,
     run_command,
@@ -29,7 +29,7 @@ from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.generate import GenerateVideo
-from transforms.match import CreateMedia
+from transforms.match import LoadMedia
 from transforms.write import WriteFailures
 
 
@@ -72,14 +72,14 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec,
-          chunk: Chunk | None = None) -> None:
+          chunk: ChunkFile | None = None) -> None:
     """Over ``opts.inputs`` (matched in the pipeline), or over one chunk of inputs matched
     beforehand (:mod:`pipelines.chunked`), with its own failures file."""
     extra_failures = []
     if chunk is None:
         parts = build_timelines(p, opts)
     else:
-        media = p | "Media" >> CreateMedia(chunk.media, chunk.match_failures)
+        media = p | "Media" >> LoadMedia(chunk.inputs)
         parts = build_timelines(p, opts, media=media)
         extra_failures.append(media.failures)
     videos = parts.media | "Generate" >> GenerateVideo(

@@ -20,7 +20,9 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
     TestOptions,
 )
+from apache_beam.options.pipeline_options_context import scoped_pipeline_options
 from apache_beam.portability import python_urns
+from apache_beam.portability.api import beam_runner_api_pb2
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from pipelines import local_workers
@@ -101,7 +103,17 @@ class LocalRunner(FnApiRunner):
             for env in pipeline_proto.components.environments.values():
                 if env.urn == python_urns.SUBPROCESS_SDK:
                     env.payload = self.worker_command.encode("utf-8")
+        self._last_proto = beam_runner_api_pb2.Pipeline()
+        self._last_proto.CopyFrom(pipeline_proto)
         return super().run_via_runner_api(pipeline_proto, options)
+
+    def run_again(self, options: PipelineOptions):
+        """Run the pipeline this runner ran last once more, as it was translated then (a
+        chunked run's next chunk, :mod:`pipelines.chunked`: no building, no translating)."""
+        proto = beam_runner_api_pb2.Pipeline()
+        proto.CopyFrom(self._last_proto)
+        with scoped_pipeline_options(options):
+            return self.run_via_runner_api(proto, options)
 
 
 def worker_command(workers: int, model_path: str | None = None) -> str:

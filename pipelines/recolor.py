@@ -20,7 +20,7 @@ from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
 from pipelines.chunked import (
     DEFAULT_CHUNK_SIZE,
-    Chunk,
+    ChunkFile,
     add_chunk_arguments,
     is_chunked,
     run_command,
@@ -29,7 +29,7 @@ from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run
 from pipelines.summary import RunSummary, _counter, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
-from transforms.match import CreateMedia, MatchedMedia, MatchMedia, match_inputs
+from transforms.match import LoadMedia, MatchedMedia, MatchMedia, match_inputs
 from transforms.recolor import RecolorImages, RecolorVideo
 from transforms.write import WriteFailures
 
@@ -108,7 +108,7 @@ def matched_uri(user_input: str) -> str:
 
 def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music: str | None,
           videos: list[str], images: bool = False, segment_s: float = 0.0,
-          chunk: Chunk | None = None, music_media: list[MatchedMedia] = ()) -> None:
+          chunk: ChunkFile | None = None, music_media: list[MatchedMedia] = ()) -> None:
     """Match videos; the timeline stage (:func:`pipelines.timeline.build_timelines`) on the
     music or on the videos' own soundtracks; then Recolor, once those timelines are written.
     With ``chunk`` (:mod:`pipelines.chunked`): that chunk's videos, matched beforehand, and the
@@ -117,9 +117,9 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
         media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
         audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
     else:
-        media = p | "Videos" >> CreateMedia(chunk.media, chunk.match_failures)
+        media = p | "Videos" >> LoadMedia(chunk.inputs)
         # the music's timeline is made in the first chunk; the others read it from timelines/
-        audio = (p | "Music" >> CreateMedia(list(music_media) if chunk.index == 0 else [])
+        audio = (p | "Music" >> LoadMedia(chunk.in_first_chunk(music_media))
                  if music else media)
     timelines = build_timelines(p, opts, media=audio)
     step = RecolorImages if images else RecolorVideo

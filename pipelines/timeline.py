@@ -22,7 +22,7 @@ from m2p_core.model.network import ModelConfig
 from m2p_core.outputs.timeline import TimelineParams
 from pipelines.chunked import (
     DEFAULT_CHUNK_SIZE,
-    Chunk,
+    ChunkFile,
     add_chunk_arguments,
     is_chunked,
     run_command,
@@ -32,7 +32,7 @@ from pipelines.summary import RunSummary, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
-from transforms.match import CreateMedia, MatchMedia, MatchOutputs
+from transforms.match import LoadMedia, MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
 
@@ -167,14 +167,14 @@ def build_timelines(p: beam.Pipeline, opts: TimelineOptions,
                          [*match_failures, windows.failures, written.failures])
 
 
-def build(p: beam.Pipeline, opts: TimelineOptions, chunk: Chunk | None = None) -> None:
+def build(p: beam.Pipeline, opts: TimelineOptions, chunk: ChunkFile | None = None) -> None:
     """The whole pipeline: over ``opts.inputs`` (matched in the pipeline), or over one chunk of
     inputs matched beforehand (:mod:`pipelines.chunked`), with its own failures file."""
     if chunk is None:
         parts = build_timelines(p, opts)
         failures = parts.failures
     else:
-        media = p | "Media" >> CreateMedia(chunk.media, chunk.match_failures)
+        media = p | "Media" >> LoadMedia(chunk.inputs)
         parts = build_timelines(p, opts, media=media)
         failures = [media.failures, *parts.failures]
     tuple(failures) | "Failures" >> WriteFailures(

@@ -143,19 +143,30 @@ class MatchOutputs(NamedTuple):
     failures: beam.PCollection
 
 
-class CreateMedia(beam.PTransform):
-    """Already matched inputs (:func:`match_inputs`) and their match failure rows as a
-    pipeline's ``MatchOutputs``; like :class:`MatchMedia`'s, the media are spread over the
-    workers (``Create`` reshuffles more than one element)."""
+def _loaded_media(_, load):
+    return [tuple(m) for m in load()[0]]
 
-    def __init__(self, media: list[MatchedMedia], failures: list[dict] = ()) -> None:
+
+def _loaded_failures(_, load):
+    return load()[1]
+
+
+class LoadMedia(beam.PTransform):
+    """Inputs matched beforehand (:func:`match_inputs`) as a pipeline's ``MatchOutputs``, read
+    when the pipeline runs from ``load()`` -> ``(media, match failure rows)``, so that a
+    pipeline built once can run over one chunk of inputs after another
+    (:mod:`pipelines.chunked`). As with :class:`MatchMedia`, the media are spread over the
+    workers."""
+
+    def __init__(self, load) -> None:
         super().__init__()
-        self._media = [tuple(m) for m in media]
-        self._failures = list(failures)
+        self._load = load
 
     def expand(self, pbegin):
-        media = (pbegin
-                 | "Media" >> beam.Create(self._media)
+        start = pbegin | "Start" >> beam.Impulse()
+        media = (start
+                 | "Media" >> beam.FlatMap(_loaded_media, self._load)
+                 | "Spread" >> beam.Reshuffle()
                  | "AsMedia" >> beam.MapTuple(MatchedMedia))
-        failures = pbegin | "MatchFailures" >> beam.Create(self._failures)
+        failures = start | "MatchFailures" >> beam.FlatMap(_loaded_failures, self._load)
         return MatchOutputs(media, failures)

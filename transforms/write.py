@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -111,7 +113,8 @@ class WriteTimelines(beam.PTransform):
 
 
 class _WriteFailuresFn(beam.DoFn):
-    def __init__(self, failures_dir: str, run_id: str, chunk: int | None = None) -> None:
+    def __init__(self, failures_dir: str, run_id: str,
+                 chunk: int | Callable[[], int] | None = None) -> None:
         self._dir = failures_dir
         self._run_id = run_id
         self._chunk = chunk
@@ -125,7 +128,8 @@ class _WriteFailuresFn(beam.DoFn):
         for stage in sorted({r["stage"] for r in rows}):
             Metrics.counter("m2p", f"failures.{stage}").inc(
                 sum(1 for r in rows if r["stage"] == stage))
-        path = fsio.join(self._dir, failures_file_name(self._run_id, self._chunk))
+        chunk = self._chunk() if callable(self._chunk) else self._chunk
+        path = fsio.join(self._dir, failures_file_name(self._run_id, chunk))
         fsio.atomic_write_bytes(path, failures_parquet_bytes(rows))
         yield path
 
@@ -138,9 +142,11 @@ def failures_file_name(run_id: str, chunk: int | None = None) -> str:
 
 class WriteFailures(beam.PTransform):
     """All failure rows of this run (or of this ``chunk`` of it) -> ``failures/run-<run_id>
-    [-<chunk>].parquet`` (one atomic file; none when there are no failures)."""
+    [-<chunk>].parquet`` (one atomic file; none when there are no failures). ``chunk``: the
+    chunk's number, or a function that gives it when the pipeline runs."""
 
-    def __init__(self, failures_dir: str, run_id: str, chunk: int | None = None) -> None:
+    def __init__(self, failures_dir: str, run_id: str,
+                 chunk: int | Callable[[], int] | None = None) -> None:
         super().__init__()
         self._fn = _WriteFailuresFn(failures_dir, run_id, chunk)
 
