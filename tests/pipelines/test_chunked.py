@@ -31,6 +31,9 @@ def test_chunks_hold_at_most_n_inputs_and_mb_in_order():
     by_size = plan_chunks(_media([mb, mb, 3 * mb, mb, mb, mb]), [], 10, 2.5)
     assert [[m.size_bytes // mb for m in c.media] for c in by_size] == [[1, 1], [3], [1, 1],
                                                                         [1]]
+    ramp = plan_chunks(_media([1] * 70), [], 32, 100)  # small chunks first
+    assert [len(c.media) for c in ramp] == [4, 8, 16, 32, 10]
+    assert [len(c.media) for c in plan_chunks(_media([1] * 5), [], 1, 100)] == [1] * 5
     nothing = plan_chunks([], [{"row": 1}], 3, 1)  # the match failures still get written
     assert len(nothing) == 1 and nothing[0].media == [] and nothing[0].match_failures
 
