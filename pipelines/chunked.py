@@ -53,10 +53,10 @@ from pipelines.options import LOCAL_RUNNERS, LocalRunner, is_dry_run, make_pipel
 from pipelines.summary import merge_summaries
 from transforms.match import MatchedMedia, match_inputs
 
-#: Inputs per chunk for `m2p timeline` (a few seconds of work for 32 one-second clips, about a
-#: minute for 32 songs, on 2 cores; one more chunk costs ~0.1 CPU-s: ~4 % of the former, well
-#: under 1 % of the latter) and for the video commands (each input is seconds to minutes of
-#: work, and their videos are written one by one anyway).
+#: Inputs per chunk for `m2p timeline` (about a minute of work for 32 songs on 2 cores, against
+#: ~0.3 s that one more chunk costs: ~1 %; for one-second clips the same cost is 20-50 %, so
+#: catalogues of very short clips want a larger --chunk-size) and for the video commands (each
+#: input is seconds to minutes of work, and their videos are written one by one anyway).
 DEFAULT_CHUNK_SIZE = {"timeline": 32, "video": 8}
 DEFAULT_CHUNK_MB = 256.0
 
