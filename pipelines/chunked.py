@@ -40,6 +40,7 @@ import argparse
 import gc
 import os
 import pickle
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -144,6 +145,40 @@ class _FirstChunkOnly:
 FIRST_CHUNK = 4
 
 
+#: The chunk file's folder in the temp dir: ``m2p-chunks-<pid>-<random>``.
+CHUNK_DIR_PREFIX = "m2p-chunks-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_chunk_dirs(tmp: str | None = None) -> int:
+    """Delete the chunk-file folders that killed runs left in the temp dir (their process is
+    gone); returns how many."""
+    tmp = tmp or tempfile.gettempdir()
+    removed = 0
+    try:
+        entries = list(os.scandir(tmp))
+    except OSError:
+        return 0
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(CHUNK_DIR_PREFIX):
+            continue
+        pid = name[len(CHUNK_DIR_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def plan_chunks(media: Sequence[MatchedMedia], match_failures: Sequence[dict], max_inputs: int,
                 max_mb: float, first: int = FIRST_CHUNK) -> list[Chunk]:
     """Consecutive chunks of ``media`` (already in their fixed order) of at most ``max_inputs``
@@ -213,7 +248,8 @@ def run_command(args: argparse.Namespace, beam_argv: list[str], inputs: list[str
                             test_pipeline)
     media, failures = match_inputs(inputs, run_id)
     chunks = plan_chunks(media, [*failures, *extra_failures], args.chunk_size, args.chunk_mb)
-    with tempfile.TemporaryDirectory(prefix="m2p-chunks-") as tmp:
+    remove_stale_chunk_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:
         source = ChunkFile(os.path.join(tmp, "chunk.pickle"))
         built: list[beam.Pipeline] = []
 

@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def test_repeated_sigkill_loses_at_most_a_chunk_each_time(tmp_path, short_checkp
     argv = ["timeline", str(tmp_path / "in"), "--output", str(out), "--model", short_checkpoint,
             *PARAMS]
     rng = np.random.default_rng(20250214)
-    decoded_total, kills = 0, 0
+    decoded_total, kills, killed_pids = 0, 0, []
     for k in range(KILLS):
         before = _timeline_files(out)
         remaining = N_GOOD - len(before)
@@ -133,6 +134,7 @@ def test_repeated_sigkill_loses_at_most_a_chunk_each_time(tmp_path, short_checkp
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 kills += 1
+                killed_pids.append(proc.pid)
             proc.wait()
         finally:
             f.close()
@@ -177,6 +179,8 @@ def test_repeated_sigkill_loses_at_most_a_chunk_each_time(tmp_path, short_checkp
     assert len(keys) == len(set(keys)) == N_GOOD
     assert {k[0] for k in keys} == good_names
     assert not [p for p in out.rglob("*") if fsio.TEMP_NAME.match(p.name)]
+    tmp = Path(tempfile.gettempdir())  # the killed runs' chunk files: cleaned up too
+    assert not [d for pid in killed_pids for d in tmp.glob(f"m2p-chunks-{pid}-*")]
     final_failures = ds.dataset([str(p) for p in (out / "failures").glob(f"run-{run_id}-*")])
     assert sorted(final_failures.to_table().column("source_uri").to_pylist()) == \
         sorted(map(str, bad))
