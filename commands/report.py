@@ -9,7 +9,6 @@ bigger ones are linked relatively (keep the page next to ``media/``).
 
 from __future__ import annotations
 
-import argparse
 import glob
 import mimetypes
 import os
@@ -19,7 +18,8 @@ from urllib.parse import quote
 
 import pyarrow.dataset as ds
 
-from commands.export import read_timelines
+from commands.args import report_parser
+from commands.export import read_timelines, run_dir_of
 from m2p_core.outputs.naming import output_stem
 from m2p_core.outputs.plots import render_timeline_png
 from m2p_core.outputs.report_html import (
@@ -165,16 +165,10 @@ def build_report(out_dir: str, inline_mb: float = INLINE_LIMIT_MB,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="m2p report", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dir", help="a run's output folder (local)")
-    parser.add_argument("--inline-mb", type=float, default=INLINE_LIMIT_MB,
-                        help="embed media files up to this size (default %(default)s MB)")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help="CIEDE2000 distance that starts a new section")
-    args = parser.parse_args(argv)
-    if not os.path.isdir(args.dir):
-        raise SystemExit(f"m2p report: {args.dir} is not a folder")
-    path = build_report(args.dir, args.inline_mb, args.threshold)
+    args, _ = report_parser().parse(argv)
+    run_dir = run_dir_of(args.dir)  # a run folder, or its timelines/ folder
+    if os.path.abspath(run_dir) != os.path.abspath(args.dir):
+        print(f"report: using the run folder {run_dir}")
+    path = build_report(run_dir, args.inline_kb / 1000.0, args.threshold)
     print(f"report: {path}\nopen it: file://{quote(os.path.abspath(path))}")
     return 0

@@ -17,66 +17,65 @@ import apache_beam as beam
 
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
-from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
-from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.args import UsageError, recolor_parser
+from pipelines.options import LOCAL_RUNNERS, is_dry_run, make_pipeline, prepare_output
+from pipelines.summary import RunSummary, _counter, finish, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
-from transforms.match import MatchMedia
+from transforms.match import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MatchMedia
 from transforms.recolor import RecolorImages, RecolorVideo
 from transforms.write import WriteFailures
 
 
 @dataclass(frozen=True)
 class RecolorSummary:
-    timeline: RunSummary
+    timeline: RunSummary  # the palette analysis (the videos' soundtracks, or the --music)
     recolored: int
     skipped: int
     frames: int
     segments: int = 0  # segments of long videos recoloured apart (--segment-s)
+    inputs: int = 0  # videos (images) that reached the recolour step
+    images: bool = False
 
     @property
     def failures(self) -> int:
         return self.timeline.failures
 
+    @property
+    def done(self) -> int:
+        return self.recolored + self.skipped
+
     def text(self) -> str:
+        t = self.timeline
+        kind = "image" if self.images else "video"
+        failed = max(self.inputs - self.done, 0)
         split = f" (long videos as {self.segments} segments)" if self.segments else ""
-        return (f"{self.timeline.text()}\nrecolor: {self.recolored} written, {self.skipped} "
-                f"skipped (already done), {self.frames} frames{split} -> "
-                f"{fsio.join(self.timeline.output, 'media')}")
-
-
-def add_recolor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    parser.add_argument("--strength", type=float, default=RecolorParams.strength,
-                        help="0 = unchanged (exact), 1 = full transfer (default %(default)s)")
-    parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
-                        help="let skin tones follow the palette too")
-    add_common_arguments(parser)
+        frames = "" if self.images or not self.recolored else f", {self.frames} frames{split}"
+        ignored = f", {t.ignored} ignored (not {kind}s)" if t.ignored else ""
+        return (f"run {t.run_id}: {self.inputs} {kind}{'s' if self.inputs != 1 else ''}: "
+                f"{self.recolored} recoloured, {self.skipped} skipped (already done), "
+                f"{failed} failed{ignored}{frames} in {t.wall_s:.1f} s -> "
+                f"{fsio.join(t.output, 'media')}\n"
+                f"palettes: {t.text('sources', run_prefix=False)}")
 
 
 def parse_args(argv: list[str] | None, images: bool = False
                ) -> tuple[argparse.Namespace, list[str]]:
-    prog = "m2p recolor-image" if images else "m2p recolor"
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
-    parser.add_argument("inputs", nargs="+",
-                        help="images" if images else "videos: files, folders or glob patterns")
-    music_help = "audio whose palettes drive the colours"
-    if not images:
-        music_help += " (default: each video's own soundtrack)"
-    parser.add_argument("--music", required=images, default=None, help=music_help)
-    add_recolor_arguments(parser)
-    if not images:
-        parser.add_argument("--crf", type=int, default=RecolorParams.crf,
-                            help="libx264 CRF (default %(default)s)")
-        parser.add_argument("--preset", default=RecolorParams.preset,
-                            help="libx264 preset (default %(default)s)")
-        parser.add_argument("--segment-s", dest="segment_s", type=float, default=None,
-                            metavar="SECONDS",
-                            help="recolour videos longer than 1.5 x SECONDS as segments of about "
-                                 "SECONDS in parallel, joined without re-encoding; 0 = never "
-                                 f"(default: {DEFAULT_SEGMENT_S:g} with parallel workers, i.e. "
-                                 "another runner or --workers > 1; else 0)")
-    return parser.parse_known_args(argv)
+    """(options, the flags for Beam); see :func:`pipelines.args.recolor_parser`."""
+    return recolor_parser(images).parse(argv)
+
+
+def check_music(music: str | None) -> None:
+    """A local ``--music`` must be a readable file: said in one line before the run starts
+    (a remote one is checked by the run itself: nothing remote is touched before it)."""
+    if not music or not fsio.is_local(music):
+        return
+    if not os.path.exists(music):
+        raise UsageError(f"--music {music}: no such file")
+    if os.path.isdir(music):
+        raise UsageError(f"--music {music} is a folder: pass one audio file")
+    if not os.access(music, os.R_OK):
+        raise UsageError(f"--music {music} cannot be read (permission denied)")
 
 
 def segment_seconds(args: argparse.Namespace) -> float:
@@ -85,7 +84,7 @@ def segment_seconds(args: argparse.Namespace) -> float:
     value = getattr(args, "segment_s", None)
     if value is not None:
         if value < 0:
-            raise SystemExit("--segment-s must be >= 0")
+            raise UsageError("--segment-s must be >= 0")
         return float(value)
     if args.runner.lower() in LOCAL_RUNNERS and args.workers <= 1:
         return 0.0
@@ -101,7 +100,8 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
           videos: list[str], images: bool = False, segment_s: float = 0.0) -> None:
     """Match videos; the timeline stage (:func:`pipelines.timeline.build_timelines`) on the
     music or on the videos' own soundtracks; then Recolor, once those timelines are written."""
-    media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
+    media = p | "MatchVideos" >> MatchMedia(
+        videos, opts.run_id, IMAGE_EXTENSIONS if images else VIDEO_EXTENSIONS)
     audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
     timelines = build_timelines(p, opts, media=audio)
     step = RecolorImages if images else RecolorVideo
@@ -120,25 +120,28 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         images: bool = False) -> RecolorSummary:
     args, beam_argv = parse_args(argv, images)
     if not 0.0 <= args.strength <= 1.0:
-        raise SystemExit("--strength must be in [0, 1]")
+        raise UsageError(f"--strength must be in [0, 1] (got {args.strength:g})")
+    check_music(args.music)
     opts = resolve_options(args)
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
                            crf=getattr(args, "crf", RecolorParams.crf),
                            preset=getattr(args, "preset", RecolorParams.preset))
     segment_s = 0.0 if images else segment_seconds(args)
-    for sub in ("timelines", "failures", "media"):
-        fsio.makedirs(fsio.join(opts.output, sub))
-    if not is_dry_run(beam_argv):  # temp files (segments too) left by a killed run
+    dry_run = is_dry_run(beam_argv)
+    prepare_output(opts.output, ("timelines", "failures", "media"))
+    if not dry_run:  # temp files (segments too) left by a killed run
         fsio.remove_stale_temps(fsio.join(opts.output, "media"), older_than=time.time())
     t0 = time.perf_counter()
     p = make_pipeline(args, beam_argv, test_pipeline)
     build(p, opts, params, args.music, list(args.inputs), images, segment_s)
     result = p.run()
     result.wait_until_finish()
-    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
+    timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0,
+                         dry_run=dry_run)
     return RecolorSummary(timeline, _counter(result, "recolored"),
                           _counter(result, "recolor_skipped"), _counter(result, "frames"),
-                          _counter(result, "recolor_segments"))
+                          _counter(result, "recolor_segments"), _counter(result, "recolor_inputs"),
+                          images)
 
 
 def run_images(argv: list[str] | None = None,
@@ -148,10 +151,10 @@ def run_images(argv: list[str] | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(run(argv).text())
-    return 0
+    s = run(argv)
+    return finish("recolor", s.text(), s.done, s.timeline)
 
 
 def main_images(argv: list[str] | None = None) -> int:
-    print(run_images(argv).text())
-    return 0
+    s = run_images(argv)
+    return finish("recolor-image", s.text(), s.done, s.timeline)

@@ -19,8 +19,9 @@ from m2p_core.model.checkpoint import (
 )
 from m2p_core.model.network import ModelConfig
 from m2p_core.outputs.timeline import TimelineParams
-from pipelines.options import add_common_arguments, is_dry_run, make_pipeline, new_run_id
-from pipelines.summary import RunSummary, summarise
+from pipelines.args import UsageError, timeline_parser
+from pipelines.options import is_dry_run, make_pipeline, new_run_id, prepare_output
+from pipelines.summary import RunSummary, finish, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
@@ -61,11 +62,8 @@ class TimelineOptions:
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="m2p timeline", description=__doc__)
-    parser.add_argument("inputs", nargs="+", help="files, folders (recursive) or glob patterns")
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    add_common_arguments(parser)
-    return parser.parse_known_args(argv)
+    """(options, the flags for Beam); see :func:`pipelines.args.timeline_parser`."""
+    return timeline_parser().parse(argv)
 
 
 def verified_model_version(model_path: str) -> str:
@@ -97,20 +95,19 @@ def verified_model_version(model_path: str) -> str:
 
 
 def resolve_options(args: argparse.Namespace) -> TimelineOptions:
-    if args.window_s <= 0 or args.hop_s <= 0:
-        raise SystemExit("--window and --hop must be positive")
-    for flag, value in (("--decode-timeout", args.decode_timeout_s),
+    for flag, value in (("--window", args.window_s), ("--hop", args.hop_s),
+                        ("--decode-timeout", args.decode_timeout_s),
                         ("--max-duration", args.max_duration_s)):
         if not value > 0:
-            raise SystemExit(f"m2p timeline: {flag} must be positive")
+            raise UsageError(f"{flag} must be positive (got {value:g})")
     min_batch_size = args.batch_size if args.min_batch_size is None else args.min_batch_size
     if not 1 <= min_batch_size <= args.batch_size:
-        raise SystemExit("m2p timeline: need 1 <= --min-batch-size <= --batch-size")
+        raise UsageError("need 1 <= --min-batch-size <= --batch-size")
     model_path = args.model_path or default_checkpoint_path()
     try:
         model_version = verified_model_version(model_path)
     except CheckpointError as e:
-        raise SystemExit(f"m2p timeline: cannot run: {e}") from e
+        raise UsageError(f"cannot run: {e}") from e
     return TimelineOptions(
         inputs=list(args.inputs), output=args.output.rstrip("/") or "/",
         window_s=args.window_s, hop_s=args.hop_s, model_path=model_path,
@@ -166,22 +163,24 @@ def build(p: beam.Pipeline, opts: TimelineOptions) -> None:
 def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = None) -> RunSummary:
     args, beam_argv = parse_args(argv)
     opts = resolve_options(args)
-    fsio.makedirs(opts.timelines_dir)
-    fsio.makedirs(opts.failures_dir)
+    dry_run = is_dry_run(beam_argv)
+    prepare_output(opts.output)
     t0 = time.perf_counter()
     # Temp files older than this run were left by a killed one (writes are short). A dry run
     # (--dry_run=True: translate the job, submit nothing) touches no storage.
-    removed = 0 if is_dry_run(beam_argv) else sum(
+    removed = 0 if dry_run else sum(
         fsio.remove_stale_temps(d, older_than=time.time())
         for d in (opts.timelines_dir, opts.failures_dir))
     p = make_pipeline(args, beam_argv, test_pipeline)
     build(p, opts)
     result = p.run()
     result.wait_until_finish()
-    return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0, removed)
+    return summarise(result, opts.run_id, opts.output, time.perf_counter() - t0, removed,
+                     dry_run=dry_run)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``m2p timeline``: run, then print the summary."""
-    print(run(argv).text())
-    return 0
+    """``m2p timeline``: run, print the summary and the failed inputs; the exit status."""
+    summary = run(argv)
+    return finish("timeline", summary.text(), summary.media_written + summary.media_skipped,
+                  summary)

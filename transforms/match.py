@@ -1,4 +1,10 @@
-"""MatchMedia: input paths, folders and globs -> matched files (never their bytes)."""
+"""MatchMedia: input paths, folders and globs -> matched files (never their bytes).
+
+A folder is searched for media files only: files whose extension is not one of ``extensions``
+(say ``notes.txt``, ``cover.jpg`` beside the music) are *ignored* — counted (Beam counter
+``m2p/ignored``), never failures. Files named one by one, and glob patterns, are always tried
+(a text file named ``.mp3`` then fails to decode, as it should).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,32 @@ import stat
 from typing import NamedTuple
 
 import apache_beam as beam
-from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 
 from m2p_core.outputs.timeline import failure_row, safe_text
 from transforms import fsio
+
+AUDIO_EXTENSIONS = frozenset({
+    ".mp3", ".mp2", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif",
+    ".aiff", ".aifc", ".mka", ".ac3", ".amr", ".ape", ".wv", ".caf", ".weba"})
+VIDEO_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts",
+    ".wmv", ".flv", ".3gp", ".ogv", ".mxf"})
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS  # what has music in it
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+
+
+def has_extension(path: str, extensions: frozenset[str]) -> bool:
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return os.path.splitext(name)[1].lower() in extensions
+
+
+def is_folder_scan(user_input: str) -> bool:
+    """Whether an input names a folder to search (a local folder, or a URI ending in /)."""
+    if FileSystems.get_scheme(user_input) is None:
+        return os.path.isdir(user_input)
+    return user_input.endswith("/")
 
 
 class MatchedMedia(NamedTuple):
@@ -90,25 +117,53 @@ class _UnmatchedInputs(beam.DoFn):
                               self._run_id)
 
 
-class MatchMedia(beam.PTransform):
-    """Match user inputs with Beam ``fileio``; outputs ``.media`` and ``.failures``."""
+class _KeepMedia(beam.DoFn):
+    """Files found by a folder scan: those with a media extension; the rest are counted."""
 
-    def __init__(self, inputs: list[str], run_id: str) -> None:
+    def __init__(self, extensions: frozenset[str]) -> None:
+        self._extensions = extensions
+        self._ignored = Metrics.counter("m2p", "ignored")
+
+    def process(self, item: tuple[tuple, bool]):
+        media, scanned = item
+        if scanned and not has_extension(media[0], self._extensions):
+            self._ignored.inc()
+            return
+        yield media
+
+
+def _match(pattern_and_scan: tuple[str, bool]):
+    """Files matching one pattern, each with whether it was found by a folder scan."""
+    pattern, scanned = pattern_and_scan
+    for result in FileSystems.match([pattern]):
+        for m in result.metadata_list:
+            yield tuple(to_media(m.path, m.size_in_bytes)), scanned
+
+
+class MatchMedia(beam.PTransform):
+    """Match user inputs; outputs ``.media`` and ``.failures``. Folders are searched for
+    files with one of ``extensions`` (default: audio and video); others are ignored."""
+
+    def __init__(self, inputs: list[str], run_id: str,
+                 extensions: frozenset[str] = MEDIA_EXTENSIONS) -> None:
         super().__init__()
         self._inputs = list(inputs)
         self._run_id = run_id
+        self._extensions = frozenset(extensions)
 
     def expand(self, pbegin):
-        inputs = pbegin | "Inputs" >> beam.Create([(i, as_match_pattern(i)) for i in self._inputs])
+        inputs = pbegin | "Inputs" >> beam.Create(
+            [(i, as_match_pattern(i), is_folder_scan(i)) for i in self._inputs])
         media = (
             inputs
-            | "Patterns" >> beam.Map(lambda item: item[1])
-            | "MatchAll" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "ToMedia" >> beam.Map(lambda m: tuple(to_media(m.path, m.size_in_bytes)))
+            | "Patterns" >> beam.Map(lambda item: (item[1], item[2]))
+            | "MatchAll" >> beam.FlatMap(_match)
+            | "KeepMedia" >> beam.ParDo(_KeepMedia(self._extensions))
             | "Dedup" >> beam.Distinct()  # overlapping inputs name a file once; spreads work
             | "AsMedia" >> beam.MapTuple(MatchedMedia)
         )
-        failures = inputs | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id))
+        failures = (inputs | "InputAndPattern" >> beam.Map(lambda item: (item[0], item[1]))
+                    | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id)))
         return MatchOutputs(media, failures)
 
 

@@ -57,6 +57,10 @@ class _RecolorFn(MediaFn):
     def setup(self) -> None:
         fsio.makedirs(self._media_dir)
 
+    def process(self, media, *args, **kwargs):
+        self.count("recolor_inputs")
+        yield from super().process(media, *args, **kwargs)
+
     def _rows(self, uri: str) -> tuple[str, list[dict]]:
         palette_uri = self._music_uri or uri
         return palette_uri, read_timeline_rows(self._timelines_dir, palette_uri)
