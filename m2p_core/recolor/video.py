@@ -294,11 +294,16 @@ class FrameRecolorer:
 
 
 def recolor_video(in_path: str | os.PathLike, out_path: str | os.PathLike, track: TargetTrack,
-                  params: RecolorParams = RecolorParams()) -> RecolorStats:
-    """Recolour ``in_path`` into an MP4 at ``out_path`` following ``track``."""
+                  params: RecolorParams = RecolorParams(),
+                  audio_fallback: str | os.PathLike | None = None,
+                  on_frame=None) -> RecolorStats:
+    """Recolour ``in_path`` into an MP4 at ``out_path`` following ``track``. A video without
+    sound gets the audio of ``audio_fallback`` (the music), cut to its length; ``on_frame(n)``
+    is called after each encoded frame (progress)."""
     t0 = time.perf_counter()
     fn = FrameRecolorer(track, params)
-    info = transcode(in_path, out_path, fn, params.encode(), on_start=fn.start)
+    info = transcode(in_path, out_path, fn, params.encode(), on_start=fn.start,
+                     audio_fallback=audio_fallback, on_frame=on_frame)
     st = fn.stats
     st.transcode = info
     if fn._schedule is not None:

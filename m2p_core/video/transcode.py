@@ -16,6 +16,7 @@ frame at a time, plus the encoder's own lookahead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -101,6 +102,48 @@ def add_output_audio(oc: av.container.OutputContainer, ias: av.audio.stream.Audi
     return oas, resampler, oas
 
 
+class ExternalAudio:
+    """The audio of another file (the ``--music`` of a video that has no sound of its own), as
+    packets handed out in time order up to a given time: packets that start at or after the
+    video's last frame ends are never muxed, so the music is cut to the video's length."""
+
+    def __init__(self, container, stream) -> None:
+        self._container, self.stream = container, stream
+        self._packets = (p for p in container.demux(stream) if p.dts is not None)
+        self._next: av.Packet | None = None
+        self._done = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> ExternalAudio | None:
+        """None when ``path`` has no audio stream."""
+        try:
+            container = av.open(os.fspath(path))
+        except Exception as e:
+            raise UndecodableMediaError(f"cannot open the audio {path}: {e}") from e
+        if not container.streams.audio:
+            container.close()
+            return None
+        return cls(container, container.streams.audio[0])
+
+    def until(self, t: float):
+        """The packets that start before ``t`` seconds and have not been handed out yet."""
+        while not self._done:
+            if self._next is None:
+                self._next = next(self._packets, None)
+                if self._next is None:
+                    self._done = True
+                    return
+            p = self._next
+            start = p.pts if p.pts is not None else p.dts
+            if float(start * p.time_base) >= t:
+                return
+            self._next = None
+            yield p
+
+    def close(self) -> None:
+        self._container.close()
+
+
 def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
     if frame.pts is not None and frame.time_base is not None:
         return float(frame.pts * frame.time_base)
@@ -109,7 +152,9 @@ def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> floa
 
 def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
               process: FrameFn | None = None, params: EncodeParams = EncodeParams(),
-              on_start: Callable[[TranscodeStats], None] | None = None) -> TranscodeStats:
+              on_start: Callable[[TranscodeStats], None] | None = None,
+              audio_fallback: str | os.PathLike | None = None,
+              on_frame: Callable[[int], None] | None = None) -> TranscodeStats:
     """Transcode ``in_path`` to an MP4 at ``out_path``; ``process(frame, t_seconds)`` returns the
     frame to encode (``None``: encode the decoded frame as it is — the plain transcode).
     ``on_start`` is called once with the stream facts (size, colour spec) before frame 0.
@@ -118,7 +163,11 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
     ``process`` for frame n+1 while this thread encodes frame n and muxes (PyAV releases the
     GIL in the codecs, the LUT kernel is nogil), with at most ``_QUEUE`` frames in flight, so
     memory stays flat. ``process`` and ``on_start`` run on the reader thread, in frame order,
-    ``on_start`` strictly before the first ``process``."""
+    ``on_start`` strictly before the first ``process``.
+
+    ``audio_fallback``: a media file whose audio becomes the output's soundtrack when the
+    input has none (cut at the video's end; see :class:`ExternalAudio`). ``on_frame(n)``
+    is called on this thread after every encoded frame (``n`` frames so far: progress)."""
     try:
         ic = av.open(os.fspath(in_path))
     except Exception as e:
@@ -131,8 +180,15 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
         ivs.thread_type = "AUTO"
         ias = ic.streams.audio[0] if ic.streams.audio else None
         rate = ivs.average_rate or ivs.guessed_rate or Fraction(25)
-        with av.open(os.fspath(out_path), "w", format="mp4") as oc:
-            oas, resampler, aenc = add_output_audio(oc, ias, stats)
+        external = ExternalAudio.open(audio_fallback) if ias is None and audio_fallback else None
+        with contextlib.ExitStack() as stack, \
+                av.open(os.fspath(out_path), "w", format="mp4") as oc:
+            if external is not None:
+                stack.callback(external.close)
+            oas, resampler, aenc = add_output_audio(
+                oc, ias if external is None else external.stream, stats)
+            if external is not None:
+                stats.extra["audio_from"] = os.fspath(audio_fallback)
             reader = _Reader(ic, ivs, ias, rate, process, on_start, stats)
             ovs = None
             pending_audio: list[av.Packet] = []
@@ -158,6 +214,12 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         # source's I/P/B type, which libx264 would take as forced)
                         out.pict_type = _ANY_PICTURE_TYPE
                         oc.mux(ovs.encode(out))
+                        if external is not None:  # the music up to this frame, interleaved
+                            end = float(out.pts * out.time_base) + 1.0 / float(rate)
+                            for p in external.until(end):
+                                _mux_audio(oc, p, oas, resampler, aenc)
+                        if on_frame is not None:
+                            on_frame(index + 1)
             finally:
                 reader.stop()
             if ovs is None:
@@ -341,6 +403,37 @@ def probe_video(path: str | os.PathLike) -> dict:
             "audio_codec": c.streams.audio[0].codec_context.name if c.streams.audio else None,
             "frames": vs.frames,
         }
+
+
+def has_audio(path: str | os.PathLike) -> bool:
+    """Whether a media file has an audio stream (False when it cannot be opened)."""
+    try:
+        with av.open(os.fspath(path)) as c:
+            return bool(c.streams.audio)
+    except Exception:  # noqa: BLE001 - the transcode itself reports a file it cannot open
+        return False
+
+
+def frame_count(path: str | os.PathLike) -> int:
+    """The number of frames a video holds, from its container (the stream's frame count, else
+    duration × frame rate); 0 when unknown. For progress: never decodes."""
+    try:
+        with av.open(os.fspath(path)) as c:
+            if not c.streams.video:
+                return 0
+            vs = c.streams.video[0]
+            if vs.frames:
+                return int(vs.frames)
+            rate = vs.average_rate or vs.guessed_rate
+            if vs.duration and vs.time_base:
+                seconds = float(vs.duration * vs.time_base)
+            elif c.duration:
+                seconds = c.duration / av.time_base
+            else:
+                return 0
+            return int(round(seconds * float(rate))) if rate else 0
+    except Exception:  # noqa: BLE001 - progress only
+        return 0
 
 
 def iter_yuv_frames(path: str | os.PathLike):

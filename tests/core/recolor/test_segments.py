@@ -208,3 +208,27 @@ def test_join_refuses_segments_that_cannot_share_a_stream(short_plan, tmp_path):
     recolor_segment(src, b, track, segs[2], RecolorParams(preset="ultrafast"))
     with pytest.raises(SegmentJoinError, match="presentation times"):  # segment 1 is missing
         join_segments([a, b], src, tmp_path / "out.mp4", segs[:2])
+
+
+def test_join_gives_a_silent_source_the_fallback_audio(short_plan, tmp_path):
+    """The split path of recolor --music: segments of a video without sound are joined with
+    the music as soundtrack, cut at the video's end."""
+    src, _, segs = short_plan
+    track, fast = TargetTrack.constant(TGT), RecolorParams(preset="ultrafast")
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    recolor_segment(src, a, track, segs[0], fast)
+    recolor_segment(src, b, track, segs[1], fast)
+    out = tmp_path / "out.mp4"
+    # the segment files have no audio: ``a`` stands in for a silent source; the fallback (the
+    # 30-s source's own audio) is longer than the two segments' 20 s of video
+    stats = join_segments([a, b], a, out, segs[:2], audio_fallback=src)
+    assert stats.audio == "copy"
+    with av.open(str(out)) as c:
+        video_end = max(float((p.pts + p.duration) * p.time_base)
+                        for p in c.demux(c.streams.video[0]) if p.pts is not None)
+    with av.open(str(out)) as c:
+        audio = c.streams.audio[0]
+        audio_end = max(float((p.pts + p.duration) * p.time_base)
+                        for p in c.demux(audio) if p.pts is not None)
+    assert audio.codec_context.name == "flac"
+    assert video_end - 0.1 <= audio_end <= video_end + 0.6, (audio_end, video_end)

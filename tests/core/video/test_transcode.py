@@ -190,3 +190,43 @@ def test_recolorer_reuses_output_frames_only_when_released(tmp_path):
         ids.add(id(out))
         del out
     assert len(ids) == 1  # released frames are reused
+
+
+def _audio_seconds(path):
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None, None
+        a = c.streams.audio[0]
+        end = max(float((p.pts + p.duration) * p.time_base) for p in c.demux(a) if p.pts
+                  is not None)
+        return a.codec_context.name, end
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".wav"])
+def test_a_silent_video_gets_the_fallback_audio_cut_to_its_length(tmp_path, suffix):
+    """recolor --music on a video without sound: the music becomes its soundtrack (by the
+    transcode's audio rule: copied where MP4 carries the codec, else AAC), cut where the video
+    ends."""
+    src = frames_video(tmp_path / "silent.mp4", natural_frames(64, 36, 20))  # 2.0 s at 10 fps
+    song = music(tmp_path / f"song{suffix}", 4.0)
+    out = tmp_path / "out.mp4"
+    stats = transcode(src, out, audio_fallback=song)
+    name, end = _audio_seconds(out)
+    assert stats.audio in ("copy", "aac") and name in ("mp3", "aac")
+    assert 1.85 <= end <= 2.1, end  # not the song's 4 s
+    assert len(pts_of(out)) == 20
+    from m2p_core.video.transcode import frame_count, has_audio
+
+    assert frame_count(src) == 20 and not has_audio(src) and has_audio(out)
+
+
+def test_a_video_with_sound_keeps_its_own_and_counts_progress(tmp_path):
+    audio = synthesize_music(PRESETS["calm"], 2.0, 22050)
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 36, 20), audio=audio)
+    song = music(tmp_path / "song.mp3", 4.0)
+    seen = []
+    out = tmp_path / "out.mp4"
+    recolor_video(src, out, TargetTrack.constant(TGT), FAST, audio_fallback=song,
+                  on_frame=seen.append)
+    assert _audio_seconds(out)[0] == "aac"  # the video's own (AAC), not the MP3
+    assert seen == list(range(1, 21))
