@@ -144,7 +144,46 @@ def _stopped(prog: str, output: str | None, since: float) -> None:
           "is skipped)", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _exit_on_interrupt(prog: str, output: str | None, since: float) -> None:
+    """Ctrl-C (SIGINT) ends the process at once with one line and status 130. Every output is
+    written under a temporary name and renamed into place when complete, so what is finished
+    is kept and the next run skips it (and removes the temporary files); stopping Beam's
+    threads instead would print their tracebacks (Beam wraps the interrupt in its own
+    errors)."""
+    import signal
+    import threading
+
+    from pipelines.args import EXIT_INTERRUPTED
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # from here on, what Beam's threads say about their ending goes nowhere
+            logging.disable(logging.CRITICAL)
+            stderr = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            workers = sys.modules.get("pipelines.local_workers")
+            if workers is not None:  # local worker processes end first, quietly
+                workers.stop_workers_now()
+            sys.stderr = os.fdopen(stderr, "w")
+            _stopped(prog, output, since)
+            sys.stderr.flush()
+        finally:
+            os._exit(EXIT_INTERRUPTED)
+
+    signal.signal(signal.SIGINT, stop)
+
+
+def main(argv: list[str] | None = None, exit_on_interrupt: bool = False) -> int:
+    """Run ``m2p`` with ``argv``; returns the exit status. ``exit_on_interrupt`` (the console
+    script): Ctrl-C leaves the process at once, status 130 (see :func:`_exit_on_interrupt`);
+    otherwise a KeyboardInterrupt that reaches here returns 130 after the same message."""
     from pipelines.args import EXIT_INTERRUPTED, EXIT_USAGE
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -165,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options, _ = command_parser(command).parse(rest)  # --help and usage errors end here
         output = _output_of(options)
+        if exit_on_interrupt:
+            _exit_on_interrupt(prog, output, started)
         logging.basicConfig(level=logging.WARNING,
                             format="%(levelname)s %(name)s: %(message)s")
         return run_command(command, rest)
@@ -191,7 +232,7 @@ def console_main() -> None:
     ``atexit`` handlers (logging, multiprocessing's worker clean-up), flushes stdout/stderr and
     leaves with ``os._exit``. Exceptions, including SystemExit from argparse, take the normal
     path. Library callers and tests use :func:`main`, which returns."""
-    code = main()
+    code = main(exit_on_interrupt=True)
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
     if run_exit_handlers is None:  # not CPython: exit the ordinary way
         sys.exit(code)
