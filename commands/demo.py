@@ -97,7 +97,7 @@ def recolor_demo(output: str, video: str, rest: list[str], times_s: tuple[float,
     from transforms.layout import video_output_path
 
     summary = recolor.run([video, "--output", output, *rest])
-    print(summary.text().splitlines()[-1])
+    print(summary.text().splitlines()[0])  # the videos' line
     after_path = video_output_path(fsio.join(output, "media"), recolor.matched_uri(video))
     stills_dir = os.path.join(output, "stills")
     os.makedirs(stills_dir, exist_ok=True)

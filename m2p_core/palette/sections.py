@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from m2p_core.colour.space import lab_to_hex, palette_distance
+from m2p_core.colour.space import lab_to_hex, palette_distance, palette_distances
 from m2p_core.model.russell import quadrant_of
 
 DEFAULT_THRESHOLD = 10.0  # CIEDE2000: palettes closer than this belong to one section
@@ -61,7 +61,11 @@ def medoid_index(palettes: Sequence[np.ndarray]) -> int:
     if n <= 2:
         return 0
     picks = np.unique(np.linspace(0, n - 1, min(n, _MAX_MEDOID_CANDIDATES)).round().astype(int))
-    cost = [sum(palette_distance(palettes[i], palettes[j]) for j in picks) for i in picks]
+    if len({np.shape(palettes[i]) for i in picks}) == 1:  # one call for all pairs
+        stack = np.stack([np.asarray(palettes[i], dtype=np.float64) for i in picks])
+        cost = [sum(row.tolist()) for row in palette_distances(stack, stack)]
+    else:
+        cost = [sum(palette_distance(palettes[i], palettes[j]) for j in picks) for i in picks]
     return int(picks[int(np.argmin(cost))])
 
 
@@ -86,12 +90,19 @@ def find_sections(rows: Sequence[Mapping[str, Any]],
     rows = _sorted(rows)
     if not rows:
         return []
+    labs = [_lab(r) for r in rows]
+    same_k = len({lab.shape for lab in labs}) == 1
     groups: list[list[Mapping[str, Any]]] = [[rows[0]]]
-    for r in rows[1:]:
-        if palette_distance(_lab(groups[-1][0]), _lab(r)) > threshold:
-            groups.append([r])
+    first = 0  # index of the current section's first window
+    ahead = palette_distances(labs[0][None], np.stack(labs))[0] if same_k else None
+    for i in range(1, len(rows)):
+        d = ahead[i] if ahead is not None else palette_distance(labs[first], labs[i])
+        if d > threshold:
+            groups.append([rows[i]])
+            first = i  # distances from the new first window to all later ones, in one call
+            ahead = (palette_distances(labs[i][None], np.stack(labs))[0] if same_k else None)
         else:
-            groups[-1].append(r)
+            groups[-1].append(rows[i])
     sections = [_section(i, g) for i, g in enumerate(groups)]
     # Windows overlap: sections meet halfway between the centres of the windows either side of
     # each change (the cells of m2p_core.outputs.plots), so their times tile the media without
