@@ -2,8 +2,12 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-# The CPU build of PyTorch (the plain `torch` on PyPI is a multi-GB CUDA build).
+# PyTorch, installed before the package. TORCH_SPEC is the requirement; TORCH_INDEX is passed
+# to pip with it. By default torch comes from the package index pip is configured with. On
+# ordinary PyPI the plain `torch` wheel is the multi-GB CUDA build: for the CPU build use
+#   make install TORCH_INDEX="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint bench train clean
@@ -13,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
