@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from long_media import long_video  # noqa: E402
 
 from m2p_core.colour.space import hex_to_lab  # noqa: E402
-from m2p_core.palette.track import TargetTrack  # noqa: E402
+from m2p_core.palette.track import PaletteTrack  # noqa: E402
 from m2p_core.recolor.segments import recolor_video_split  # noqa: E402
 from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
 
@@ -66,7 +66,7 @@ def main() -> None:
         t = time.perf_counter()
         long_video(src, (w, h), args.fps, time_scale=args.minutes / 10.0)
         print(f"generated {src.name} in {time.perf_counter() - t:.1f} s")
-    track = TargetTrack.constant(SUNSET)
+    track = PaletteTrack.constant(SUNSET)
     params = RecolorParams(preset=args.preset)
     single, split = OUT / "single.mp4", OUT / "split.mp4"
     t, c = time.perf_counter(), time.process_time()

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
+from m2p_core.generate.render import DEFAULT_FPS, VideoSpec
+from m2p_core.generate.styles import DEFAULT_STYLE, STYLES
 from m2p_core.outputs.progress import PROGRESS
 from pipelines.options import add_common_arguments, make_pipeline
 from pipelines.summary import RunSummary, _counter, summarise
@@ -59,6 +60,14 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--preset", default=VideoSpec.preset, help="libx264 preset")
     add_common_arguments(parser)
     return parser.parse_known_args(argv)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 640x360, got {text!r}") from None
+    return w, h
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec) -> None:

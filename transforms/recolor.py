@@ -17,8 +17,9 @@ from typing import NamedTuple
 
 import apache_beam as beam
 
-from m2p_core.palette.track import TargetTrack
-from m2p_core.recolor.image import image_format_of, recolor_image_bytes, summary_palette
+from m2p_core.palette.sections import whole_media
+from m2p_core.palette.track import PaletteTrack
+from m2p_core.recolor.image import image_format_of, recolor_image_bytes
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from transforms import fsio
 from transforms.layout import (
@@ -110,7 +111,7 @@ class _RecolorFn(MediaFn):
         return "recolor" if isinstance(error, MediaError) else "encode"
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
-        track = TargetTrack.from_rows(rows)
+        track = PaletteTrack.of_sections(rows)
         with fsio.local_copy(path) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
             stats = recolor_video(local, tmp, track, self._params)
             fsio.publish_file(tmp, out_uri)
@@ -127,7 +128,7 @@ class _RecolorImageFn(_RecolorFn):
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
         image_format_of(path)  # unsupported types fail before any work
-        data = recolor_image_bytes(fsio.read_bytes(path), path, summary_palette(rows),
+        data = recolor_image_bytes(fsio.read_bytes(path), path, whole_media(rows).palette_lab,
                                    self._params.transfer())
         fsio.atomic_write_bytes(out_uri, data)
 

@@ -11,7 +11,6 @@ The input is the timeline rows of ONE media item (DESIGN §3): ``window_index``,
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from m2p_core.files import atomic_path
 from m2p_core.model.russell import quadrant_of
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -334,16 +334,8 @@ def render_timeline_png(
     fig.get_layout_engine().set(h_pad=0.06, w_pad=0.08, hspace=0.0)
     _draw(fig, tl, title or _default_title(tl))
 
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi, facecolor="white")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with atomic_path(path, ".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
     finally:
         fig.clear()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from m2p_core.palette.extract import extract_palette_rgb
 from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut
-from m2p_core.recolor.transfer import PaletteTransfer, TransferParams, order_by_lightness
+from m2p_core.recolor.transfer import PaletteTransfer, TransferParams
 
 #: input suffix -> (PIL format, save options)
 IMAGE_FORMATS = {
@@ -20,14 +19,6 @@ IMAGE_FORMATS = {
     ".jpeg": ("JPEG", {"quality": 95}),
     ".webp": ("WEBP", {"quality": 95}),
 }
-
-
-def summary_palette(rows: Sequence[Mapping]) -> np.ndarray:
-    """One palette for a whole track: the mean of its windows' lightness-sorted palettes."""
-    if not rows:
-        raise ValueError("no timeline rows")
-    pals = [order_by_lightness(np.asarray(r["palette_lab"], dtype=np.float64)) for r in rows]
-    return np.mean(pals, axis=0)
 
 
 def recolor_rgb(image: np.ndarray, target: np.ndarray, params: TransferParams) -> np.ndarray:

@@ -50,7 +50,7 @@ import numpy as np
 from m2p_core.audio.decode import MediaError, UndecodableMediaError
 from m2p_core.colour.yuv import YuvSpec
 from m2p_core.palette.extract import yuv420_thumbnail
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.video import (
     FrameAnalysis,
     FrameRecolorer,
@@ -331,7 +331,7 @@ def _thumb(frame: av.VideoFrame) -> np.ndarray:
 
 
 def recolor_segment(in_path: str | os.PathLike, out_path: str | os.PathLike,
-                    track: TargetTrack, seg: Segment,
+                    track: PaletteTrack, seg: Segment,
                     params: RecolorParams | None = None) -> SegmentStats:
     """Render and encode frames [seg.start, seg.end) of ``in_path`` into an MP4 (video only)
     at ``out_path`` (step 3 of the module doc). Raises :class:`SegmentMismatchError` when the
@@ -346,7 +346,7 @@ def recolor_segment(in_path: str | os.PathLike, out_path: str | os.PathLike,
     return _recolor_segment(in_path, out_path, track, seg, params, seek=False, t0=t0)
 
 
-def _recolor_segment(in_path, out_path, track: TargetTrack, seg: Segment,
+def _recolor_segment(in_path, out_path, track: PaletteTrack, seg: Segment,
                      params: RecolorParams, seek: bool, t0: float) -> SegmentStats:
     stats = SegmentStats(index=seg.index, seeked=seek and seg.start > 0)
     fn = FrameRecolorer(track, params, analysis=ReplayAnalysis(seg.states),
@@ -390,7 +390,7 @@ class SplitStats:
 
 
 def recolor_video_split(in_path: str | os.PathLike, out_path: str | os.PathLike,
-                        track: TargetTrack, params: RecolorParams | None = None,
+                        track: PaletteTrack, params: RecolorParams | None = None,
                         segment_s: float = DEFAULT_SEGMENT_S, workers: int = 1,
                         temp_dir: str | os.PathLike | None = None) -> SplitStats:
     """Everything above in one process (segments on ``workers`` threads): analyse, plan,

@@ -34,7 +34,7 @@ import numpy as np
 from m2p_core.colour.space import palette_distance
 from m2p_core.colour.yuv import YuvSpec
 from m2p_core.palette.extract import ShotDetector, weighted_kmeans, yuv420_thumbnail, yuv_to_lab
-from m2p_core.palette.track import TargetTrack, smoothstep
+from m2p_core.palette.track import PaletteTrack, smoothstep
 from m2p_core.recolor.lut import bake_yuv_lut
 from m2p_core.recolor.lut_kernel import YuvLut, apply_yuv420, blend
 from m2p_core.recolor.transfer import PaletteTransfer, TransferParams, order_by_lightness
@@ -130,7 +130,7 @@ class SourceTracker:
 class LutSchedule:
     """LUTs on a time grid, baked on demand and cached by (source, target) palette values."""
 
-    def __init__(self, track: TargetTrack, spec: YuvSpec, params: TransferParams,
+    def __init__(self, track: PaletteTrack, spec: YuvSpec, params: TransferParams,
                  grid_s: float = 0.5, cache_size: int = 16) -> None:
         self.track, self.spec, self.params, self.grid_s = track, spec, params, grid_s
         self._cache: OrderedDict[bytes, YuvLut] = OrderedDict()
@@ -166,8 +166,8 @@ class LutSchedule:
         if self._last_key is None or self._last_key[0] != g \
                 or self._last_key[1] is not state:
             t0, t1 = g * self.grid_s, (g + 1) * self.grid_s
-            self._last = (self.baked(state.at(t0), self.track.at(t0)),
-                          self.baked(state.at(t1), self.track.at(t1)))
+            self._last = (self.baked(state.at(t0), self.track.palette_at(t0)),
+                          self.baked(state.at(t1), self.track.palette_at(t1)))
             self._last_key = key
         return self._last
 
@@ -236,7 +236,7 @@ class FrameRecolorer:
     With libx264 the returned frames come from a small pool: a frame is written again only
     once nothing on the Python side references it any more (see :meth:`_out_frame`)."""
 
-    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15,
+    def __init__(self, track: PaletteTrack, params: RecolorParams, sample_every: int = 15,
                  analysis=None, first_index: int = 0) -> None:
         self.track, self.params = track, params
         self.sample_every = sample_every
@@ -293,7 +293,7 @@ class FrameRecolorer:
         return out
 
 
-def recolor_video(in_path: str | os.PathLike, out_path: str | os.PathLike, track: TargetTrack,
+def recolor_video(in_path: str | os.PathLike, out_path: str | os.PathLike, track: PaletteTrack,
                   params: RecolorParams = RecolorParams()) -> RecolorStats:
     """Recolour ``in_path`` into an MP4 at ``out_path`` following ``track``."""
     t0 = time.perf_counter()

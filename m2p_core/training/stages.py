@@ -34,6 +34,7 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedGroupKFold
 
+from m2p_core.files import atomic_path, cache_dir
 from m2p_core.model.checkpoint import save_checkpoint
 from m2p_core.model.frontend import DESCRIPTOR_NAMES
 from m2p_core.model.network import ModelConfig, Music2Palette
@@ -75,8 +76,8 @@ class TrainConfig:
 
 
 def default_cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "music2palette" / "audio"
+    """Where decoded training audio and features are cached (``cache_dir("audio")``)."""
+    return cache_dir("audio")
 
 
 def _cache_key(path: str, sample_rate: int, variant: str) -> str:
@@ -93,9 +94,8 @@ def _load_one(args: tuple[str, int, str, str]) -> np.ndarray:
     if cached.is_file():
         return np.load(cached)
     wave = decode_variant(path, variant, sample_rate).astype(np.float32)
-    tmp = cached.with_name(cached.stem + f".tmp{os.getpid()}.npy")
-    np.save(tmp, wave)
-    os.replace(tmp, cached)
+    with atomic_path(cached) as tmp:
+        np.save(tmp, wave)
     return wave
 
 

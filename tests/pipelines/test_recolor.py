@@ -81,3 +81,13 @@ def test_recolor_image(tmp_path, tiny_checkpoint, ext):
     assert name.endswith(ext)
     with Image.open(out / "media" / name) as im:
         assert im.size == (120, 80)
+
+
+def test_recolor_honours_max_duration(tmp_path, tiny_checkpoint):
+    """--max-duration reaches the recolour's own timeline stage (it was accepted and dropped)."""
+    video(tmp_path / "lib" / "clip.mp4", 3.0)
+    out = tmp_path / "out"
+    s = recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", tiny_checkpoint,
+                     "--preset", "ultrafast", "--max-duration", "1"])
+    assert s.recolored == 0
+    assert ("clip.mp4", "decode") in failures(out)

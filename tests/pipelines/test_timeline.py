@@ -91,3 +91,20 @@ def test_identical_files_under_two_names_each_get_rows(library, tmp_path, tiny_c
 def test_unknown_flags_go_to_beam(library, tmp_path, tiny_checkpoint):
     summary = _run([library / "sub"], tmp_path, tiny_checkpoint, "--job_name=m2p-test")
     assert summary.media_written == 1
+
+
+def test_sample_rate_comes_from_the_checkpoint(tmp_path):
+    """A checkpoint trained at another sample rate is decoded at that rate (it once came from
+    the default ModelConfig whatever the checkpoint said)."""
+    import torch
+
+    from m2p_core.model.checkpoint import save_checkpoint
+    from m2p_core.model.network import ModelConfig, Music2Palette
+
+    torch.manual_seed(0)
+    path = tmp_path / "sr22050.pt"
+    save_checkpoint(Music2Palette(ModelConfig(sample_rate=22050)), path, "sr22050")
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o"),
+                                   "--model", str(path)])
+    opts = timeline.resolve_options(args)
+    assert opts.sample_rate == 22050
