@@ -18,7 +18,7 @@ from m2p_core.generate.render import DEFAULT_FPS, VideoSpec
 from m2p_core.generate.styles import DEFAULT_STYLE, STYLES
 from m2p_core.outputs.progress import PROGRESS
 from pipelines.options import add_common_arguments, make_pipeline
-from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.summary import RunSummary, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.generate import GenerateVideo
@@ -98,9 +98,9 @@ def run(argv: list[str] | None = None,
     result = p.run()
     result.wait_until_finish()
     timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
-    return GenerateSummary(timeline, _counter(result, "videos_generated"),
-                           _counter(result, "videos_skipped"),
-                           _counter(result, "frames_generated"))
+    return GenerateSummary(timeline, metric_count(result, "videos_generated"),
+                           metric_count(result, "videos_skipped"),
+                           metric_count(result, "frames_generated"))
 
 
 def main(argv: list[str] | None = None) -> int:

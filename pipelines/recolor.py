@@ -18,7 +18,7 @@ import apache_beam as beam
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
 from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
-from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.summary import RunSummary, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.match import MatchMedia
@@ -136,9 +136,9 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     result = p.run()
     result.wait_until_finish()
     timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0)
-    return RecolorSummary(timeline, _counter(result, "recolored"),
-                          _counter(result, "recolor_skipped"), _counter(result, "frames"),
-                          _counter(result, "recolor_segments"))
+    return RecolorSummary(timeline, metric_count(result, "recolored"),
+                          metric_count(result, "recolor_skipped"), metric_count(result, "frames"),
+                          metric_count(result, "recolor_segments"))
 
 
 def run_images(argv: list[str] | None = None,

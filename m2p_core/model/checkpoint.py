@@ -94,7 +94,7 @@ def save_checkpoint(
     return model_version_of(checkpoint_stem(path), digest)
 
 
-def _read_bytes(path_or_file: str | os.PathLike | BinaryIO) -> bytes:
+def read_checkpoint_bytes(path_or_file: str | os.PathLike | BinaryIO) -> bytes:
     if hasattr(path_or_file, "read"):
         return path_or_file.read()  # type: ignore[union-attr]
     with open(path_or_file, "rb") as f:
@@ -119,7 +119,7 @@ def load_checkpoint(
     """
     path = path or default_checkpoint_path()
     try:
-        raw = data if data is not None else _read_bytes(path)
+        raw = data if data is not None else read_checkpoint_bytes(path)
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e}") from e
     digest = sha256_of_bytes(raw)

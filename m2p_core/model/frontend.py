@@ -44,6 +44,8 @@ DESCRIPTOR_NAMES = (
     *(f"mfcc{i}_std" for i in range(N_MFCC)),  # ... and their variation over time
     *(f"chroma_rel{i}" for i in range(12)),  # mean chroma rotated so the best key's tonic is 0
 )
+#: descriptor name -> its column in the descriptor vector
+DESCRIPTOR_INDEX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 
 
 @functools.lru_cache(maxsize=8)

@@ -29,10 +29,10 @@ from m2p_core.model.russell import quadrant_of
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow
 
-__all__ = ["QUADRANTS", "quadrant_of", "render_timeline_png"]
+__all__ = ["QUADRANT_STYLE", "quadrant_of", "render_timeline_png"]
 
 # Russell circumplex quadrants (DESIGN §4): name and a faint background tint for the V/A panel.
-QUADRANTS: dict[str, tuple[str, str]] = {
+QUADRANT_STYLE: dict[str, tuple[str, str]] = {
     "Q1": ("happy (+V+A)", "#f2c200"),
     "Q2": ("tense (\u2212V+A)", "#d7301f"),
     "Q3": ("sad (\u2212V\u2212A)", "#2c62c6"),
@@ -235,7 +235,7 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
 
     # Bottom: valence/arousal with the Russell quadrant of each window as a faint background.
     quads = [quadrant_of(v, a) for v, a in zip(tl.valence, tl.arousal, strict=True)]
-    tints = [(*to_rgb(QUADRANTS[q][1]), _QUADRANT_ALPHA) for q in quads]
+    tints = [(*to_rgb(QUADRANT_STYLE[q][1]), _QUADRANT_ALPHA) for q in quads]
     annotate = n <= _MAX_ANNOTATED_WINDOWS
     y_top = 1.38 if annotate else 1.06  # room above the data for per-window quadrant labels
     ax_va.add_collection(_solid(_cells(edges, -1.06, y_top), tints, zorder=0))
@@ -266,8 +266,9 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
     if annotate:
         named = min_cell_px >= 70.0  # room for "Q1 happy" in every cell
         for x, q in zip(centres, quads, strict=True):
-            label = f"{q} {QUADRANTS[q][0].split()[0]}" if named else q
-            text_rgb = 0.62 * np.asarray(to_rgb(QUADRANTS[q][1]))  # darker tint: readable on it
+            label = f"{q} {QUADRANT_STYLE[q][0].split()[0]}" if named else q
+            # a darker tint: readable on it
+            text_rgb = 0.62 * np.asarray(to_rgb(QUADRANT_STYLE[q][1]))
             ax_va.text(
                 x,
                 1.22,
@@ -290,7 +291,7 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
     ]
     quad_handles = [
         Patch(facecolor=colour, alpha=0.45, label=f"{q} {name}")
-        for q, (name, colour) in QUADRANTS.items()
+        for q, (name, colour) in QUADRANT_STYLE.items()
     ]
     if tl.padded.any():
         quad_handles.append(

@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from m2p_core.model.russell import QUADRANT_NAMES
-from m2p_core.outputs.plots import QUADRANTS
+from m2p_core.outputs.plots import QUADRANT_STYLE
 from m2p_core.palette.sections import Section
 
 
@@ -83,7 +83,7 @@ def va_plot_png(rows: Sequence[Mapping[str, Any]], dpi: int = 90) -> bytes:
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     for q, (x0, y0) in {"Q1": (0, 0), "Q2": (-1, 0), "Q3": (-1, -1), "Q4": (0, -1)}.items():
-        ax.add_patch(_rect(x0, y0, QUADRANTS[q][1]))
+        ax.add_patch(_rect(x0, y0, QUADRANT_STYLE[q][1]))
         ax.text(x0 + 0.5, y0 + 0.9 if y0 == 0 else y0 + 0.1, f"{q} {QUADRANT_NAMES[q]}",
                 ha="center", va="center", fontsize=8, color="#444444")
     ax.axhline(0, color="#888888", lw=0.7)
@@ -178,7 +178,7 @@ def _swatches(hexes: Sequence[str], weights: Sequence[float] | None = None,
 
 
 def _quadrant_badge(q: str) -> str:
-    colour = QUADRANTS.get(q, ("", "#999999"))[1]
+    colour = QUADRANT_STYLE.get(q, ("", "#999999"))[1]
     return (f'<span class="q" style="background:{colour}22;color:{colour};'
             f'border:1px solid {colour}66">{_e(q)} {_e(QUADRANT_NAMES.get(q, ""))}</span>')
 

@@ -62,10 +62,10 @@ from m2p_core.video.join import join_segments
 from m2p_core.video.transcode import (
     NoVideoStreamError,
     TranscodeStats,
-    _decode,
-    _frame_time,
-    _open_video_stream,
     as_yuv420,
+    decode_packet,
+    frame_time_s,
+    open_video_stream,
     plane_views,
 )
 
@@ -165,7 +165,7 @@ def analyse_video(path: str | os.PathLike, sample_every: int = 15) -> VideoAnaly
         width = height = 0
         index = 0
         for packet in ic.demux(ivs):
-            for frame in _decode(packet):
+            for frame in decode_packet(packet):
                 frame = as_yuv420(frame)
                 if analysis is None:
                     spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height,
@@ -173,7 +173,7 @@ def analyse_video(path: str | os.PathLike, sample_every: int = 15) -> VideoAnaly
                     analysis = FrameAnalysis(spec, sample_every)
                     width, height = frame.width, frame.height
                 y, u, v = plane_views(frame)[:3]
-                t = _frame_time(frame, index, rate)
+                t = frame_time_s(frame, index, rate)
                 state = analysis.update(index, t, y, u, v)
                 if not states or states[-1][1] is not state:
                     states.append((index, state))
@@ -307,7 +307,7 @@ def _segment_frames(ic, ivs, seg: Segment, seek: bool, stats: SegmentStats
         ic.seek(seg.seek_pts, backward=True, any_frame=False, stream=ivs)
     first, j = seg.pts[0], 0
     for packet in ic.demux(ivs):
-        for frame in _decode(packet):
+        for frame in decode_packet(packet):
             if frame.pts is not None and frame.pts < first:
                 stats.skipped_frames += 1
                 continue
@@ -366,9 +366,9 @@ def _recolor_segment(in_path, out_path, track: PaletteTrack, seg: Segment,
         ovs = None
         for j, frame in enumerate(_segment_frames(ic, ivs, seg, seek, stats)):
             if ovs is None:
-                ovs = _open_video_stream(oc, ivs, frame, rate, params.encode(), info)
+                ovs = open_video_stream(oc, ivs, frame, rate, params.encode(), info)
                 fn.start(info)
-            out = fn(frame, _frame_time(frame, seg.start + j, rate))
+            out = fn(frame, frame_time_s(frame, seg.start + j, rate))
             if out.pts is None:
                 out.pts, out.time_base = frame.pts, frame.time_base
             oc.mux(ovs.encode(out))

@@ -36,18 +36,15 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from m2p_core.files import atomic_path, cache_dir
 from m2p_core.model.checkpoint import save_checkpoint
-from m2p_core.model.frontend import DESCRIPTOR_NAMES
+from m2p_core.model.frontend import DESCRIPTOR_INDEX
 from m2p_core.model.network import ModelConfig, Music2Palette
 from m2p_core.model.russell import QUADRANTS, quadrant_of
-from m2p_core.palette.v0 import palette_from_emotion
+from m2p_core.palette.v0 import palette_from_descriptors
 from m2p_core.synth.training_set import SYNTHETIC_ARTIST, write_synthetic_set
 from m2p_core.training.codec_augment import decode_variant
 from m2p_core.training.feature_cache import WindowFeatures, cached_features
 from m2p_core.training.losses import LossWeights, total_loss
 from m2p_core.training.manifest import ManifestRow, read_manifest
-
-_IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
-
 
 #: synthetic clips in the shipped recipe (the default of ``m2p train`` / ``m2p evaluate``)
 SHIPPED_SYNTHETIC_CLIPS = 240
@@ -176,8 +173,8 @@ def _augment(logmel: torch.Tensor, desc: torch.Tensor, rng: np.random.Generator,
     gain_db = torch.from_numpy(rng.uniform(-cfg.gain_db_range, cfg.gain_db_range, b)).float()
     logmel = logmel + (gain_db * (np.log(10.0) / 10.0))[:, None, None]  # power gain in ln units
     desc = desc.clone()
-    desc[:, _IDX["loudness_db"]] += gain_db
-    desc[:, _IDX["mfcc0_mean"]] += gain_db * float(np.sqrt(n_mels))
+    desc[:, DESCRIPTOR_INDEX["loudness_db"]] += gain_db
+    desc[:, DESCRIPTOR_INDEX["mfcc0_mean"]] += gain_db * float(np.sqrt(n_mels))
     if cfg.spec_augment:
         fill = logmel.mean()
         for i in range(b):
@@ -298,9 +295,7 @@ def train_decoder(
     widx = np.concatenate([windows[int(c)] for c in train_idx])
     enc = _encode_windows(model, feats, widx)
     va, desc = enc["valence_arousal"], enc["descriptors"]
-    target, _ = palette_from_emotion(
-        va, desc[:, _IDX["brightness"]], desc[:, _IDX["onset_density"]],
-        desc[:, _IDX["key_clarity"]], desc[:, [_IDX["tonal_cos"], _IDX["tonal_sin"]]])
+    target, _ = palette_from_descriptors(va, desc)
     clip_ids = torch.from_numpy(feats.clip_index[widx].astype(np.int64))
     quadrant_ids = (va[:, 0] < 0).long() * 2 + (va[:, 1] < 0).long()
     cond = torch.cat([va, enc["descriptors_norm"]], dim=1)

@@ -34,7 +34,7 @@ from fractions import Fraction
 import av
 
 from m2p_core.audio.decode import MediaError, UndecodableMediaError
-from m2p_core.video.transcode import _mux_audio, add_output_audio
+from m2p_core.video.transcode import add_output_audio, mux_audio_packet
 
 
 class SegmentJoinError(MediaError):
@@ -115,7 +115,7 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
                 oc.mux(v)
                 v = next(video, None)
             else:
-                _mux_audio(oc, a, oas, resampler, aenc)
+                mux_audio_packet(oc, a, oas, resampler, aenc)
                 a = next(audio, None)
         if aenc is not None:
             for f in resampler.resample(None):
