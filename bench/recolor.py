@@ -42,7 +42,8 @@ from m2p_core.recolor.lut_kernel import apply_yuv420  # noqa: E402
 from m2p_core.recolor.metrics import palette_reduction, ssim  # noqa: E402
 from m2p_core.recolor.transfer import PaletteTransfer, TransferParams  # noqa: E402
 from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
-from m2p_core.synth.music import PRESETS, splice, synthesize_music, write_video  # noqa: E402
+from m2p_core.synth.music import PRESETS, splice, synthesize_music  # noqa: E402
+from m2p_core.synth.writers import write_video  # noqa: E402
 from m2p_core.video.transcode import plane_views  # noqa: E402
 
 OUT = ROOT / "out" / "bench" / "recolor"

@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from m2p_core.files import atomic_path
-from m2p_core.synth.music import PRESETS, splice, synthesize_music, write_audio, write_video
+from m2p_core.synth.music import PRESETS, splice, synthesize_music
+from m2p_core.synth.writers import write_audio, write_video
 
 SAMPLE_RATE = 22050  # Hz
 PIECE_S = 20.0  # seconds per audio piece

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from m2p_core.files import atomic_path
-from m2p_core.synth.music import MusicSpec, synthesize_music, write_audio
+from m2p_core.synth.music import MusicSpec, synthesize_music
+from m2p_core.synth.writers import write_audio
 
 SYNTHETIC_ARTIST = "__synthetic"
 RENDER_RATE = 44100  # Hz

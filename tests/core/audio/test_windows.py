@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from m2p_core import synth
 from m2p_core.audio import decode as media
 from m2p_core.audio.decode import EmptyMediaError
 from m2p_core.audio.windows import Window, iter_windows, window_count
-from m2p_core.synth import music as synth
 
 SR = 100  # small rate: exact sample arithmetic, fast tests
 
