@@ -8,9 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from m2p_core.model.network import ModelConfig
-from m2p_core.training.evaluation import cross_validate, format_table
-from m2p_core.training.manifest import read_manifest
-from m2p_core.training.stages import (
+from m2p_core.training import (
     SHIPPED_SYNTHETIC_CLIPS,
     TrainConfig,
     default_cache_dir,
@@ -18,6 +16,8 @@ from m2p_core.training.stages import (
     load_waves,
     with_synthetic,
 )
+from m2p_core.training.evaluation import cross_validate, format_table
+from m2p_core.training.manifest import read_manifest
 
 
 def main(argv: list[str] | None = None) -> int:

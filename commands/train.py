@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from m2p_core.training.stages import (
+from m2p_core.training import (
     SHIPPED_SYNTHETIC_CLIPS,
     TrainConfig,
     default_cache_dir,

@@ -12,8 +12,8 @@ from m2p_core.synth.training_set import (
     sample_clips,
     write_synthetic_set,
 )
+from m2p_core.training import TrainConfig, artist_disjoint_split, with_synthetic
 from m2p_core.training.manifest import ManifestRow, read_manifest
-from m2p_core.training.stages import TrainConfig, artist_disjoint_split, with_synthetic
 
 
 def test_cue_directions_follow_the_literature():
