@@ -1,4 +1,4 @@
-"""Recolour speed and quality (DESIGN §5, issue #4).
+"""Recolour speed and quality (docs/ARCHITECTURE.md "Recolouring").
 
 A generated 60-s 1080p30 clip (landscape pan with a face, film grain) with a generated music
 soundtrack (calm, then angry). In one session, alternating, ``--repeat`` times:

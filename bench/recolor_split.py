@@ -1,4 +1,5 @@
-"""Long-video recolouring split into parallel segments vs one pass (DESIGN §5, issue #6 item 5).
+"""Long-video recolouring split into parallel segments vs one pass (docs/ARCHITECTURE.md
+"Recolouring").
 
 Generates the test suite's long video (tests/long_media.py: 9 shots with hard cuts and colour
 drifts, moving content, a FLAC tone) at the given size/rate/length, recolours it in one pass

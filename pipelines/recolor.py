@@ -1,4 +1,5 @@
-"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes (DESIGN §5).
+"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes
+(docs/ARCHITECTURE.md "Recolouring").
 
     videos --Match--> RecolorVideo --> DIR/media/<name>.mp4
     music  --Match--> Window --> Infer --> Rows --> WriteTimelines --(side input)--^

@@ -1,4 +1,5 @@
-"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (DESIGN §2, §3)."""
+"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (docs/ARCHITECTURE.md
+"Layers", "Contracts")."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@
     N_MFCC, CHROMA_N_FFT, DESCRIPTOR_NAMES, DESCRIPTOR_INDEX, filterbanks, LogMelFrontEnd
 :mod:`.network` — The Music2Palette model: raw waveform -> valence/arousal + a K-colour palette
     ModelConfig, MusicEncoder, Music2Palette
-:mod:`.russell` — Russell's circumplex: quadrants of the valence × arousal plane (DESIGN §4)
+:mod:`.russell` — Russell's circumplex: quadrants of the valence × arousal plane
+(docs/ARCHITECTURE.md "Science")
     QUADRANT_SIGNS, QUADRANT_NAMES, QUADRANTS, quadrant_of
 
 Names are imported from their module on first use (:mod:`m2p_core.lazy`).

@@ -15,7 +15,8 @@
 :mod:`.report_html` — The run report: one self-contained HTML page (inline CSS, images as data:
     URIs, no script,
     data_uri, Player, Still, MediaEntry, RunFacts, va_plot_png, render_report
-:mod:`.timeline` — Timeline rows and failure rows: the Parquet contracts of DESIGN §3
+:mod:`.timeline` — Timeline rows and failure rows: the Parquet contracts of docs/ARCHITECTURE.md
+"Contracts"
     TIMELINE_SCHEMA, FAILURE_SCHEMA, TimelineParams, timeline_row, timeline_parquet_bytes,
     read_timeline_metadata, is_complete_for, failures_parquet_bytes, safe_text, failure_row
 

@@ -3,7 +3,8 @@
 Rendering uses matplotlib's object-oriented API with the Agg canvas only (no ``pyplot``, no global
 backend switch), so it is safe in worker processes and leaves no figures behind.
 
-The input is the timeline rows of ONE media item (DESIGN §3): ``window_index``, ``start_s``,
+The input is the timeline rows of ONE media item (docs/ARCHITECTURE.md "Contracts"):
+``window_index``, ``start_s``,
 ``end_s`` (seconds), ``valence``, ``arousal`` (each in [-1, 1]), ``palette_hex`` (K ``#rrggbb``),
 ``weights`` (K non-negative floats summing to 1) and optionally ``padded`` (bool).
 """
@@ -31,7 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["QUADRANT_STYLE", "quadrant_of", "render_timeline_png"]
 
-# Russell circumplex quadrants (DESIGN §4): name and a faint background tint for the V/A panel.
+# Russell circumplex quadrants (docs/ARCHITECTURE.md "Science"): name and a faint background tint
+# for the V/A panel.
 QUADRANT_STYLE: dict[str, tuple[str, str]] = {
     "Q1": ("happy (+V+A)", "#f2c200"),
     "Q2": ("tense (\u2212V+A)", "#d7301f"),
@@ -321,7 +323,8 @@ def render_timeline_png(
 ) -> None:
     """Render one media item's timeline to a PNG of about 12 x 6 inches (``dpi`` pixels per inch).
 
-    ``rows``: the DESIGN §3 timeline rows of ONE media item (a ``pyarrow.Table`` or a sequence of
+    ``rows``: the docs/ARCHITECTURE.md "Contracts" timeline rows of ONE media item (a
+    ``pyarrow.Table`` or a sequence of
     mappings), any order; window times ``start_s``/``end_s`` are in seconds. Panels, top to bottom:
     the palette per window as colour bands with heights proportional to ``weights``; a thin strip
     with each window's K colours at equal size; valence and arousal at window centres over a faint

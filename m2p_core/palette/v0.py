@@ -1,6 +1,6 @@
 """v0 palette head: a fixed, documented mapping from emotion + audio descriptors to colours.
 
-No learned parameters. Grounded in the human studies summarised in DESIGN §4:
+No learned parameters. Grounded in the human studies summarised in docs/ARCHITECTURE.md "Science":
 
 * Base hue follows the position on Russell's plane, interpolated around the circle between four
   anchors: Q1 happy -> yellow (h≈85°), Q2 angry/tense -> red (h≈30°), Q3 sad -> blue (h≈260°),

@@ -14,7 +14,7 @@
 :mod:`.metrics` — Quality metrics for recolouring: SSIM of L*, palette movement, temporal change
     ssim, palette_reduction, mean_abs_change
 :mod:`.segments` — Long videos recoloured in time segments that can run in parallel, frame-
-    exact (DESIGN §5)
+    exact (docs/ARCHITECTURE.md "Recolouring")
     DEFAULT_SEGMENT_S, MIN_SPLIT_RATIO, SegmentMismatchError, thumb_check, probe_duration_s,
     VideoAnalysis, analyse_video, Segment, plan_boundaries, plan_segments, ReplayAnalysis,
     SegmentStats, recolor_segment, SplitStats, recolor_video_split

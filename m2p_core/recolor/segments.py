@@ -1,4 +1,5 @@
-"""Long videos recoloured in time segments that can run in parallel, frame-exact (DESIGN §5).
+"""Long videos recoloured in time segments that can run in parallel, frame-exact
+(docs/ARCHITECTURE.md "Recolouring").
 
 The recolourer is stateful (:mod:`m2p_core.recolor.video`: shot detector, per-shot source palette
 pooled from the shot's start, LUT schedule), so a segment cannot simply start cold. Instead:

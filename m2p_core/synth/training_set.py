@@ -3,7 +3,8 @@
 The real training set (emotion4q) is small and confounded: every quadrant mixes genres, and
 some cues are thin (e.g. slow, loud, minor, low-register music). The generator varies each cue
 independently, and the labels come from the cue directions of the music-emotion literature
-(DESIGN §4; Eerola, Friberg & Bresin 2013; Gabrielsson & Lindström 2010), with the published
+(docs/ARCHITECTURE.md "Science"; Eerola, Friberg & Bresin 2013; Gabrielsson & Lindström 2010), with
+the published
 importance order mode > tempo > register > dynamics > articulation > timbre and additive effects.
 Each cue is scaled to ``c ∈ [-1, 1]`` (its low end → −1, high end → +1) and::
 

@@ -1,4 +1,4 @@
-"""Baseline palette generators the model is evaluated against (DESIGN §4, issue #3).
+"""Baseline palette generators the model is evaluated against (docs/ARCHITECTURE.md "Science").
 
 Each takes the windows' valence/arousal (N, 2) and descriptors (N, D) and returns palettes
 (N, K, 3) CIELAB and weights (N, K):

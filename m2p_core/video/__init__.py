@@ -1,6 +1,7 @@
 """Video files: streamed transcoding with a per-frame callback, joining segments.
 
-:mod:`.join` — Join separately encoded H.264 segments into one MP4 without re-encoding (DESIGN §5)
+:mod:`.join` — Join separately encoded H.264 segments into one MP4 without re-encoding
+(docs/ARCHITECTURE.md "Recolouring")
     SegmentJoinError, JoinStats, check_segments, join_segments
 :mod:`.transcode` — Streamed video transcoding with PyAV: decode -> (per-frame callback) ->
     H.264 encode

@@ -1,4 +1,5 @@
-"""Join separately encoded H.264 segments into one MP4 without re-encoding (DESIGN §5).
+"""Join separately encoded H.264 segments into one MP4 without re-encoding (docs/ARCHITECTURE.md
+"Recolouring").
 
 The segments (:func:`m2p_core.recolor.segments.recolor_segment`: video-only MP4s, each starting
 with an IDR frame) are remuxed packet for packet, in order, into one video stream; the source's
