@@ -9,12 +9,11 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 
 from apache_beam.io.filesystems import FileSystems
 
-from m2p_core.files import TEMP_NAME
+from m2p_core.files import TEMP_NAME, temp_path_for
 
 
 def is_local(uri: str) -> bool:
@@ -31,9 +30,8 @@ def makedirs(uri: str) -> None:
 
 
 def temp_path(uri: str, suffix: str = "") -> str:
-    """A temp name beside ``uri`` (any filesystem), matching :data:`TEMP_NAME`."""
-    parent, name = uri.rsplit("/", 1)
-    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}{suffix}"
+    """A temp name beside ``uri`` (any filesystem: ``/``-separated), matching TEMP_NAME."""
+    return temp_path_for(uri, suffix)
 
 
 @contextlib.contextmanager
