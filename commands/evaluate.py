@@ -4,48 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
+from commands.recipe import add_recipe_arguments, recipe_of
 from m2p_core.model.network import ModelConfig
-from m2p_core.training import (
-    SHIPPED_SYNTHETIC_CLIPS,
-    TrainConfig,
-    default_cache_dir,
-    load_features,
-    load_waves,
-    with_synthetic,
-)
+from m2p_core.training import TrainConfig, load_features, load_waves, with_synthetic
 from m2p_core.training.evaluation import cross_validate, format_table
 from m2p_core.training.manifest import read_manifest
 
 
 def main(argv: list[str] | None = None) -> int:
-    d = TrainConfig()
     parser = argparse.ArgumentParser(prog="m2p evaluate", description=__doc__)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--folds", type=int, default=d.val_folds,
+    add_recipe_arguments(parser)
+    parser.add_argument("--folds", type=int, default=TrainConfig().val_folds,
                         help="number of artist-disjoint folds (all are evaluated)")
     parser.add_argument("--only-fold", type=int, default=None, help="evaluate one fold only")
-    parser.add_argument("--epochs", type=int, default=d.epochs)
-    parser.add_argument("--decoder-epochs", type=int, default=d.decoder_epochs)
-    parser.add_argument("--no-codec-augmentation", action="store_true")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--threads", type=int, default=d.threads,
-                        help="torch threads (0 = torch's default)")
-    parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
-                        help="add this many labelled synthetic clips "
-                             "(m2p_core/synth/training_set.py) "
-                             "to training; never to validation")
-    parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
-                        help="loss weight of a synthetic clip relative to a real one")
-    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
     args = parser.parse_args(argv)
-    cfg = replace(d, val_folds=args.folds, epochs=args.epochs,
-                  decoder_epochs=args.decoder_epochs, seed=args.seed, threads=args.threads,
-                  codec_variants=() if args.no_codec_augmentation else d.codec_variants,
-                  synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight)
+    cfg = recipe_of(args, val_folds=args.folds)
     model_config = ModelConfig()
     real_rows = read_manifest(args.manifest)
     rows = with_synthetic(real_rows, cfg, args.cache_dir)  # synthetic rows appended after them

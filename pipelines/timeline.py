@@ -25,6 +25,7 @@ from pipelines.summary import RunSummary, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
+from transforms.layout import OutputLayout
 from transforms.match import MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
@@ -49,12 +50,16 @@ class TimelineOptions:
     model_copies: int | None = None  # RunInference copies per machine (None: per process)
 
     @property
+    def layout(self) -> OutputLayout:
+        return OutputLayout(self.output)
+
+    @property
     def timelines_dir(self) -> str:
-        return fsio.join(self.output, "timelines")
+        return self.layout.timelines_dir
 
     @property
     def failures_dir(self) -> str:
-        return fsio.join(self.output, "failures")
+        return self.layout.failures_dir
 
     @property
     def params(self) -> TimelineParams:

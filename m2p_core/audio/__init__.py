@@ -1,7 +1,6 @@
 """Audio in: decode any container to mono float32, streamed; fixed analysis windows.
 
-:mod:`.decode` — Decode the audio track of any audio/video container to mono float32, streamed,
-    with PyAV
+:mod:`.decode` — Decode the audio track of any audio/video container to mono float32, streamed, …
     DecodeStats, DecodeTimeoutError, EmptyMediaError, MediaError, MediaInfo, MediaTooLongError,
     NoAudioStreamError, UndecodableMediaError, decode_audio, iter_audio, probe
 :mod:`.windows` — Fixed-length analysis windows over a stream of mono sample chunks
@@ -12,21 +11,4 @@ Names are imported from their module on first use (:mod:`m2p_core.lazy`).
 
 from m2p_core.lazy import lazy_exports
 
-_MODULES = {
-    "DecodeStats": "decode",
-    "DecodeTimeoutError": "decode",
-    "EmptyMediaError": "decode",
-    "MediaError": "decode",
-    "MediaInfo": "decode",
-    "MediaTooLongError": "decode",
-    "NoAudioStreamError": "decode",
-    "UndecodableMediaError": "decode",
-    "Window": "windows",
-    "decode_audio": "decode",
-    "iter_audio": "decode",
-    "iter_windows": "windows",
-    "probe": "decode",
-    "window_count": "windows",
-}
-__all__ = sorted(_MODULES)
-__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, __doc__)

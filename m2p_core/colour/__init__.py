@@ -3,11 +3,10 @@
 :mod:`.differentiable` — Differentiable colour maths in torch, for training losses only
     delta_e2000, mean_pairwise_delta_e2000, lab_to_linear_srgb, srgb01_to_lab, srgb_gamut_excess,
     lch, DEG
-:mod:`.emotion` — A differentiable colour -> (valence, arousal) estimator built from published
-    human findings
+:mod:`.emotion` — A differentiable colour -> (valence, arousal) estimator built from published …
     VALENCE_RAW_STATS, AROUSAL_RAW_STATS, colour_emotion, palette_emotion, palette_emotion_np,
     calibration_stats
-:mod:`.harmony` — Colour harmony: Ou & Luo (2006) two-colour harmony model, and palette-level scores
+:mod:`.harmony` — Colour harmony: Ou & Luo (2006) two-colour harmony model, and palette-level …
     pair_harmony, palette_harmony, palette_harmony_np, lightness_order_smoothness
 :mod:`.lib` — colour-science, imported without its plotting package
     colour
@@ -22,35 +21,4 @@ Names are imported from their module on first use (:mod:`m2p_core.lazy`).
 
 from m2p_core.lazy import lazy_exports
 
-_MODULES = {
-    "AROUSAL_RAW_STATS": "emotion",
-    "AVCOL_RANGE_JPEG": "yuv",
-    "AVCOL_RANGE_MPEG": "yuv",
-    "DEG": "differentiable",
-    "VALENCE_RAW_STATS": "emotion",
-    "YuvSpec": "yuv",
-    "calibration_stats": "emotion",
-    "colour": "lib",
-    "colour_emotion": "emotion",
-    "delta_e2000": "differentiable",
-    "gamut_map_lab": "space",
-    "hex_to_lab": "space",
-    "hex_to_srgb01": "space",
-    "in_srgb_gamut": "space",
-    "lab_to_hex": "space",
-    "lab_to_linear_srgb": "differentiable",
-    "lab_to_srgb01": "space",
-    "lch": "differentiable",
-    "lightness_order_smoothness": "harmony",
-    "mean_pairwise_delta_e2000": "differentiable",
-    "pair_harmony": "harmony",
-    "palette_distance": "space",
-    "palette_emotion": "emotion",
-    "palette_emotion_np": "emotion",
-    "palette_harmony": "harmony",
-    "palette_harmony_np": "harmony",
-    "srgb01_to_lab": "differentiable",
-    "srgb_gamut_excess": "differentiable",
-}
-__all__ = sorted(_MODULES)
-__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, __doc__)

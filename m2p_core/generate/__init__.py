@@ -2,12 +2,10 @@
 
 :mod:`.drive` — What moves a music-driven video besides its palette: energy, onsets and beats
     N_FFT, HOP, N_MELS, MusicFeatures, analyse, FrameDrive, n_video_frames, frame_drive
-:mod:`.render` — Music-driven video: render frames from a palette track and the music's drive,
-    encode with
+:mod:`.render` — Music-driven video: render frames from a palette track and the music's drive, …
     RENDERER_VERSION, ANALYSIS_RATE, DEFAULT_SIZE, DEFAULT_FPS, METADATA_KEY, VideoSpec,
     RenderStats, video_metadata, read_video_metadata, render_video, render_still
-:mod:`.styles` — Styles of generated video: one float RGB frame from the palette and the
-    music's drive
+:mod:`.styles` — Styles of generated video: one float RGB frame from the palette and the music's …
     FrameState, STYLES, DEFAULT_STYLE, FrameRenderer, internal_size, iter_frame_states
 
 Names are imported from their module on first use (:mod:`m2p_core.lazy`).
@@ -15,32 +13,4 @@ Names are imported from their module on first use (:mod:`m2p_core.lazy`).
 
 from m2p_core.lazy import lazy_exports
 
-_MODULES = {
-    "ANALYSIS_RATE": "render",
-    "DEFAULT_FPS": "render",
-    "DEFAULT_SIZE": "render",
-    "DEFAULT_STYLE": "styles",
-    "FrameDrive": "drive",
-    "FrameRenderer": "styles",
-    "FrameState": "styles",
-    "HOP": "drive",
-    "METADATA_KEY": "render",
-    "MusicFeatures": "drive",
-    "N_FFT": "drive",
-    "N_MELS": "drive",
-    "RENDERER_VERSION": "render",
-    "RenderStats": "render",
-    "STYLES": "styles",
-    "VideoSpec": "render",
-    "analyse": "drive",
-    "frame_drive": "drive",
-    "internal_size": "styles",
-    "iter_frame_states": "styles",
-    "n_video_frames": "drive",
-    "read_video_metadata": "render",
-    "render_still": "render",
-    "render_video": "render",
-    "video_metadata": "render",
-}
-__all__ = sorted(_MODULES)
-__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, __doc__)

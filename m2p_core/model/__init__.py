@@ -6,15 +6,13 @@
     save_checkpoint, read_checkpoint_bytes, load_checkpoint
 :mod:`.decoder` — The learned colour decoder: K colour queries attending to the music
     PaletteDecoder, seeded_noise
-:mod:`.descriptor_head` — A kernel head on the hand-made descriptors: RBF support-vector
-    machines in torch
+:mod:`.descriptor_head` — A kernel head on the hand-made descriptors: RBF support-vector machines …
     KernelDescriptorHead
 :mod:`.frontend` — Spectrogram front end and hand-made audio descriptors, in torch
     N_MFCC, CHROMA_N_FFT, DESCRIPTOR_NAMES, DESCRIPTOR_INDEX, filterbanks, LogMelFrontEnd
 :mod:`.network` — The Music2Palette model: raw waveform -> valence/arousal + a K-colour palette
     ModelConfig, MusicEncoder, Music2Palette
-:mod:`.russell` — Russell's circumplex: quadrants of the valence × arousal plane
-(docs/ARCHITECTURE.md "Science")
+:mod:`.russell` — Russell's circumplex: quadrants of the valence × arousal plane …
     QUADRANT_SIGNS, QUADRANT_NAMES, QUADRANTS, quadrant_of
 
 Names are imported from their module on first use (:mod:`m2p_core.lazy`).
@@ -22,36 +20,4 @@ Names are imported from their module on first use (:mod:`m2p_core.lazy`).
 
 from m2p_core.lazy import lazy_exports
 
-_MODULES = {
-    "CHROMA_N_FFT": "frontend",
-    "CheckpointError": "checkpoint",
-    "DEFAULT_CHECKPOINT_NAME": "checkpoint",
-    "DESCRIPTOR_INDEX": "frontend",
-    "DESCRIPTOR_NAMES": "frontend",
-    "FORMAT": "checkpoint",
-    "KernelDescriptorHead": "descriptor_head",
-    "LoadedModel": "checkpoint",
-    "LogMelFrontEnd": "frontend",
-    "ModelConfig": "network",
-    "Music2Palette": "network",
-    "MusicEncoder": "network",
-    "N_MFCC": "frontend",
-    "PaletteDecoder": "decoder",
-    "QUADRANTS": "russell",
-    "QUADRANT_NAMES": "russell",
-    "QUADRANT_SIGNS": "russell",
-    "checkpoint_stem": "checkpoint",
-    "default_checkpoint_path": "checkpoint",
-    "filterbanks": "frontend",
-    "load_checkpoint": "checkpoint",
-    "model_version_of": "checkpoint",
-    "model_version_of_bytes": "checkpoint",
-    "quadrant_of": "russell",
-    "read_checkpoint_bytes": "checkpoint",
-    "save_checkpoint": "checkpoint",
-    "seeded_noise": "decoder",
-    "sha256_of_bytes": "checkpoint",
-    "sha256_of_file": "checkpoint",
-}
-__all__ = sorted(_MODULES)
-__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, __doc__)
