@@ -144,27 +144,19 @@ class NeutralStats:
     max_chroma : float
         Largest output C* among the input pixels with C* < ``c_in`` (a grey that turns
         saturated shows here).
-    hue_spread : float
-        Circular standard deviation (degrees) of the output hue over those pixels whose output
-        C* is at least 2 (below that, hue is not visible): a grey object tinted one way has a
-        small spread, one split between two hues pixel to pixel a large one. 0 if none.
+    ab_gain : float
+        RMS deviation of the output a*b* from their mean over those pixels, divided by the
+        same for the input: how much the look amplifies the chroma noise of near-neutrals. A
+        grey object tinted one way keeps ≈ 1; one whose noise is sent to two different palette
+        colours pixel to pixel (orange and red grains of grey car paint) shows a large gain.
+        (Hue itself is no measure here: below C* ≈ 5 it is mostly the input's noise.)
     pixels : int
         Number of near-neutral input pixels.
     """
 
     max_chroma: float
-    hue_spread: float
+    ab_gain: float
     pixels: int
-
-
-def circular_std_deg(hue: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Circular standard deviation sqrt(-2 ln R) of angles in degrees, in degrees."""
-    h = np.radians(np.asarray(hue, dtype=np.float64))
-    w = np.ones_like(h) if weights is None else np.asarray(weights, dtype=np.float64)
-    if h.size == 0 or w.sum() <= 0:
-        return 0.0
-    r = np.hypot((w * np.cos(h)).sum(), (w * np.sin(h)).sum()) / w.sum()
-    return float(np.degrees(np.sqrt(-2.0 * np.log(max(r, 1e-12)))))
 
 
 def neutral_stats(before_rgb: np.ndarray, after_rgb: np.ndarray, c_in: float = 5.0,
@@ -190,13 +182,16 @@ def neutral_stats_lab(lab_in: np.ndarray, lab_out: np.ndarray, c_in: float = 5.0
     sel = chroma(lab_in) < c_in
     if mask is not None:
         sel &= np.asarray(mask, dtype=bool)
-    out = np.asarray(lab_out, dtype=np.float64)[sel]
-    if out.size == 0:
+    ab_in = np.asarray(lab_in, dtype=np.float64)[sel][:, 1:]
+    ab_out = np.asarray(lab_out, dtype=np.float64)[sel][:, 1:]
+    if len(ab_out) == 0:
         return NeutralStats(0.0, 0.0, 0)
-    c = chroma(out)
-    visible = c >= 2.0
-    spread = circular_std_deg(hue_deg(out[visible]), c[visible]) if visible.any() else 0.0
-    return NeutralStats(float(c.max()), spread, int(sel.sum()))
+
+    def rms(ab: np.ndarray) -> float:
+        return float(np.sqrt(((ab - ab.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+    gain = rms(ab_out) / max(rms(ab_in), 1e-6)
+    return NeutralStats(float(np.hypot(ab_out[:, 0], ab_out[:, 1]).max()), gain, int(sel.sum()))
 
 
 def ramp_hue_steps(lab_out: np.ndarray, min_chroma: float = 2.0) -> np.ndarray:
@@ -239,3 +234,40 @@ def palette_share(image_rgb: np.ndarray, palette_lab: np.ndarray,
     pal = np.asarray(palette_lab, dtype=np.float64).reshape(-1, 3)
     nearest = np.argmin(delta_e76(lab[:, None, :], pal[None, :, :]), axis=1)
     return np.bincount(nearest, minlength=len(pal)) / max(len(lab), 1)
+
+
+def claimed_share(before_rgb: np.ndarray, after_rgb: np.ndarray, palette_lab: np.ndarray,
+                  mask: np.ndarray | None = None) -> np.ndarray:
+    """Fraction of pixels each palette colour *claims*: nearest (ΔE76) to it in the output but
+    to another palette colour in the input.
+
+    :func:`palette_share` of the output also counts what already was that colour (a blue sky
+    stays nearest to a palette's only blue whatever the look does); this counts what the look
+    sent there — a 5% accent that claims a third of the frame shows here.
+
+    Parameters
+    ----------
+    before_rgb, after_rgb : np.ndarray
+        (H, W, 3) sRGB, uint8 or float in [0, 1].
+    palette_lab : np.ndarray
+        (K, 3) CIELAB.
+    mask : np.ndarray, optional
+        (H, W) bool: only these pixels.
+
+    Returns
+    -------
+    np.ndarray
+        (K,) fractions of all (masked) pixels.
+    """
+    pal = np.asarray(palette_lab, dtype=np.float64).reshape(-1, 3)
+
+    def nearest(img: np.ndarray) -> np.ndarray:
+        lab = as_lab(img)
+        if mask is not None:
+            lab = lab[np.asarray(mask, dtype=bool)]
+        lab = lab.reshape(-1, 3)
+        return np.argmin(delta_e76(lab[:, None, :], pal[None, :, :]), axis=1)
+
+    n0, n1 = nearest(before_rgb), nearest(after_rgb)
+    moved = n1 != n0
+    return np.bincount(n1[moved], minlength=len(pal)) / max(len(n1), 1)
