@@ -1,8 +1,9 @@
 """Bake a palette transfer into LUTs: a YUV-native LUT for video, an RGB 3D LUT for images.
 
-The transfer (:class:`m2p_core.transfer.PaletteTransfer`) is evaluated once per LUT on a grid,
-never per pixel. For video the grid is in the video's own Y'CbCr code values
-(:mod:`m2p_core.lut_apply`); the conversions use the video's matrix and range
+The transfer (:class:`m2p_core.transfer.PaletteTransfer`, or any look of
+:mod:`m2p_core.looks`: an object with ``params.strength``, ``luminance`` and ``apply``) is
+evaluated once per LUT on a grid, never per pixel. For video the grid is in the video's own
+Y'CbCr code values (:mod:`m2p_core.lut_apply`); the conversions use the video's matrix and range
 (:class:`m2p_core.yuv.YuvSpec`), so strength 0 is an exact identity for any encoding.
 """
 

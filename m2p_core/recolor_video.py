@@ -32,11 +32,12 @@ import av
 import numpy as np
 
 from m2p_core.colour_space import palette_distance
+from m2p_core.looks import make_look
 from m2p_core.lut import bake_yuv_lut
 from m2p_core.lut_apply import YuvLut, apply_yuv420, blend
 from m2p_core.palette_extract import ShotDetector, weighted_kmeans, yuv420_thumbnail, yuv_to_lab
 from m2p_core.palette_track import TargetTrack, smoothstep
-from m2p_core.transfer import PaletteTransfer, TransferParams, order_by_lightness
+from m2p_core.transfer import TransferParams, order_by_lightness
 from m2p_core.video_io import EncodeParams, TranscodeStats, plane_views, transcode
 from m2p_core.yuv import YuvSpec
 
@@ -48,16 +49,18 @@ class RecolorParams:
     crf: int = 20
     preset: str = "veryfast"
     grid_s: float = 0.5
+    look: str = "transfer"  # m2p_core.looks: "transfer" or "grade"
 
     def transfer(self) -> TransferParams:
-        return TransferParams(strength=self.strength, protect_skin=self.protect_skin)
+        return TransferParams(strength=self.strength, protect_skin=self.protect_skin,
+                              look=self.look)
 
     def encode(self) -> EncodeParams:
         return EncodeParams(crf=self.crf, preset=self.preset)
 
     def to_dict(self) -> dict:
         return {"strength": self.strength, "protect_skin": self.protect_skin, "crf": self.crf,
-                "preset": self.preset}
+                "preset": self.preset, "look": self.look}
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class LutSchedule:
         if lut is None:  # baked from the key itself: the same LUT whatever the cache held
             t0 = time.perf_counter()
             k = len(source)
-            lut = bake_yuv_lut(PaletteTransfer(rounded[:k], rounded[k:], self.params), self.spec)
+            lut = bake_yuv_lut(make_look(rounded[:k], rounded[k:], self.params), self.spec)
             self.bake_s += time.perf_counter() - t0
             self.bakes += 1
             self._cache[key] = lut
