@@ -14,6 +14,7 @@ from m2p_core.colour_space import (
     lab_to_srgb01,
     srgb01_to_lab,
 )
+from m2p_core.grade import GradeParams, PaletteGrade, palette_arousal
 from m2p_core.grade_metrics import (
     MAX_FRAC_OVER_4,
     MAX_P99_RATIO,
@@ -25,10 +26,14 @@ from m2p_core.grade_metrics import (
     tearing_stats,
 )
 from m2p_core.look_scene import look_test_frame
-from m2p_core.lut import apply_rgb_lut, bake_rgb_lut
+from m2p_core.looks import LOOKS, make_look
+from m2p_core.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
 from m2p_core.palette_extract import extract_palette_rgb
 from m2p_core.palette_ot import transport_plan
+from m2p_core.recolor_image import recolor_rgb
+from m2p_core.recolor_video import RecolorParams
 from m2p_core.transfer import PaletteTransfer, TransferParams
+from m2p_core.yuv import YuvSpec
 
 # (hex, weights, index of the small vivid accent)
 PALETTES = {
@@ -204,3 +209,70 @@ def test_smooth_transfer_strength_zero_is_identity_and_params_are_checked(scene)
         TransferParams(match="nearest")
     with pytest.raises(ValueError):
         TransferParams(look="sepia")
+
+
+# ------------------------------------------------------------------------------- the grade look
+
+@pytest.mark.parametrize("strength", [1.0, 0.8])
+@pytest.mark.parametrize("name", ["tense", "happy"])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_grade_passes_the_look_checks(scene, name, strength, weighted):
+    rgb, masks, source, source_w = scene
+    target, w, accent = palette(name)
+    g = make_look(source, target, TransferParams(strength=strength, look="grade"),
+                  source_w if weighted else None, w if weighted else None)
+    assert isinstance(g, PaletteGrade)
+    fails, _ = check_look(g, rgb, masks, target, accent)
+    assert not fails, fails
+
+
+def test_grade_tints_shadows_mids_and_highlights_toward_the_palette():
+    # dark blue shadows, a neutral middle, orange highlights, and a 3% green accent
+    target = hex_to_lab(["#1c2a5a", "#7a7a7a", "#ffa040", "#20c040"])
+    w = np.array([0.4, 0.27, 0.3, 0.03])
+    g = PaletteGrade(target, target, TransferParams(look="grade"), None, w)
+    hue = lambda ab: np.degrees(np.arctan2(ab[..., 1], ab[..., 0])) % 360  # noqa: E731
+    shadow, mid, light = g.tint(np.array([10.0, 50.0, 90.0]))
+    assert 240 < hue(shadow) < 300  # blue
+    assert 30 < hue(light) < 80  # orange
+    assert np.hypot(*mid) < np.hypot(*shadow)  # the grey middle mixes both: weaker
+    assert max(np.hypot(*t) for t in g.tints) <= GradeParams().tint + 1e-9
+    # the accent hardly moves anything: without it the tints barely change
+    g3 = PaletteGrade(target[:3], target[:3], TransferParams(look="grade"), None, w[:3])
+    assert np.abs(g3.tints - g.tints).max() < 1.0
+    # a neutral ramp: one tint drifting with L*, no hue flip, and the tone curve is monotonic
+    ramp = g.apply(neutral_ramp())
+    assert ramp_hue_steps(ramp, min_chroma=1.0).max() <= MAX_RAMP_HUE_STEP
+    assert (np.diff(ramp[:, 0]) > 0).all()
+
+
+def test_grade_saturation_follows_arousal():
+    target, w, _ = palette("tense")
+    lab = np.array([[50.0, 40.0, 30.0], [60.0, -30.0, 40.0], [40.0, 10.0, -45.0]])
+    c = lambda x: np.hypot(x[:, 1], x[:, 2])  # noqa: E731
+    hi = PaletteGrade(target, target, TransferParams(look="grade", arousal=1.0), None, w)
+    lo = PaletteGrade(target, target, TransferParams(look="grade", arousal=-1.0), None, w)
+    # saturation is what differs between the two (the tint and tone curve are the same)
+    assert (c(hi.apply(lab)) > c(lo.apply(lab)) + 0.25 * c(lab)).all()  # ~ ±20% each
+    vivid = palette_arousal(target, w)
+    muted = palette_arousal(hex_to_lab(["#8a9bb0", "#c9d3dc", "#5c6b7a", "#e8ece9"]))
+    assert vivid > 0.5 and muted < 0
+    assert PaletteGrade(target, target).arousal == pytest.approx(palette_arousal(target))
+
+
+def test_looks_are_drop_ins_for_the_lut_bakers_and_the_pipeline():
+    target, w, _ = palette("happy")
+    source = hex_to_lab(["#203040", "#3c6e3c", "#6496c8", "#c8b496", "#f0f0e6"])
+    img = np.random.default_rng(0).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    for look in LOOKS:
+        p0 = TransferParams(strength=0.0, look=look)
+        assert np.array_equal(make_look(source, target, p0).apply(source), source)
+        assert np.array_equal(recolor_rgb(img, target, p0), img)
+        assert bake_yuv_lut(make_look(source, target, p0), YuvSpec()).chroma_delta.max() == 0
+        lut = bake_yuv_lut(make_look(source, target, TransferParams(look=look)), YuvSpec())
+        assert np.abs(lut.chroma_delta).max() > 0
+        moved = recolor_rgb(img, target, TransferParams(look=look), w)
+        assert np.abs(moved.astype(int) - img).mean() > 2
+    params = RecolorParams(look="grade")
+    assert params.transfer().look == "grade" and params.to_dict()["look"] == "grade"
+    assert RecolorParams().transfer().look == "transfer"
