@@ -79,9 +79,9 @@ class GradeParams:
     """
 
     tint: float = 6.0
-    tint_chroma: float = 35.0
-    chromatic_tint: float = 2.0
-    saturation: float = 0.2
+    tint_chroma: float = 25.0
+    chromatic_tint: float = 3.0
+    saturation: float = 0.3
     saturation_knee: float = 20.0
     lightness_sigma: float = 8.0
 
