@@ -1,9 +1,10 @@
 """Bake a palette transfer into LUTs: a YUV-native LUT for video, an RGB 3D LUT for images.
 
-The transfer (:class:`m2p_core.recolor.transfer.PaletteTransfer`) is evaluated once per LUT on a
-grid,
-never per pixel. For video the grid is in the video's own Y'CbCr code values
-(:mod:`m2p_core.recolor.lut_kernel`); the conversions use the video's matrix and range
+The transfer (:class:`m2p_core.recolor.transfer.PaletteTransfer`, or any look of
+:mod:`m2p_core.recolor.looks`: an object with ``params.strength``, ``luminance`` and ``apply``) is
+evaluated once per LUT on a grid, never per pixel. For video the grid is in the video's own
+Y'CbCr code values (:mod:`m2p_core.recolor.lut_kernel`); the conversions use the video's matrix and
+range
 (:class:`m2p_core.colour.yuv.YuvSpec`), so strength 0 is an exact identity for any encoding.
 """
 
