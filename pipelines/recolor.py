@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
+from m2p_core.recolor.transfer import LOOKS
 from m2p_core.recolor.video import RecolorParams
 from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run, make_pipeline
 from pipelines.summary import RunSummary, metric_count, summarise
@@ -52,6 +53,12 @@ def add_recolor_arguments(parser: argparse.ArgumentParser) -> None:
                         help="0 = unchanged (exact), 1 = full transfer (default %(default)s)")
     parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
                         help="let skin tones follow the palette too")
+    parser.add_argument("--look", choices=LOOKS, default=RecolorParams.look,
+                        help="transfer (default): the picture's colours move to the music's "
+                             "palette; grade: a colourist's grade from the palette (shadows, "
+                             "mid-tones and highlights tinted by its dark, mid and light "
+                             "colours, saturation following arousal) that keeps the scene's "
+                             "own colours")
     add_common_arguments(parser)
 
 
@@ -124,6 +131,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         raise SystemExit("--strength must be in [0, 1]")
     opts = resolve_options(args)
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
+                           look=args.look,
                            crf=getattr(args, "crf", RecolorParams.crf),
                            preset=getattr(args, "preset", RecolorParams.preset))
     segment_s = 0.0 if images else segment_seconds(args)
