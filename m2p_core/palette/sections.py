@@ -85,7 +85,22 @@ def _section(index: int, rows: list[Mapping[str, Any]]) -> Section:
 
 def find_sections(rows: Sequence[Mapping[str, Any]],
                   threshold: float = DEFAULT_THRESHOLD) -> list[Section]:
-    """Sections of ONE media's timeline rows (any order)."""
+    """Sections of ONE media's timeline rows (any order) — the one section rule of the project
+    (exports, report and recolour all use it).
+
+    Parameters
+    ----------
+    rows : timeline rows (mappings with ``window_index``, ``start_s``, ``end_s`` in seconds,
+        ``palette_lab`` (K, 3) CIELAB D65, ``weights`` (K,), ``valence``, ``arousal`` in [-1, 1])
+    threshold : CIEDE2000 units; a window further than this from the current section's FIRST
+        window (:func:`~m2p_core.colour.space.palette_distance`) starts a new section
+
+    Returns
+    -------
+    list of Section
+        In time order; their ``start_s``/``end_s`` tile the media (boundaries halfway between
+        the window centres either side of a change); each holds its medoid window's palette.
+    """
     rows = _sorted(rows)
     if not rows:
         return []
