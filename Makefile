@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench train clean
+.PHONY: install demo test lint bench train clean musicnn-wheel musicnn-weights
 
 install: $(STAMP)
 
@@ -27,7 +27,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install lint
+test: install lint musicnn-wheel
 	$(BIN)/python -m pytest
 
 bench: install
@@ -41,6 +41,16 @@ bench: install
 MANIFEST ?= ../shared/data/emotion4q/labels.csv
 train: install
 	$(BIN)/m2p train --manifest $(MANIFEST) --val-fold -1 --output m2p_core/model/checkpoints/m2p-v1.pt
+
+# The musicnn wheel (PyPI, ISC licence): its TF checkpoints are the source of the shipped
+# m2p_core/model/checkpoints/musicnn_*.pt (scripts/convert_musicnn.py; the test that checks the
+# conversion reads it). Only downloaded, never installed (its dependency pins do not install).
+MUSICNN_WHEEL := .whl/musicnn-0.1.0-py3-none-any.whl
+musicnn-wheel: install
+	test -f $(MUSICNN_WHEEL) || $(BIN)/python -m pip download -q --no-deps musicnn==0.1.0 -d .whl
+
+musicnn-weights: musicnn-wheel
+	$(BIN)/python scripts/convert_musicnn.py $(MUSICNN_WHEEL) m2p_core/model/checkpoints
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Recolour speed and quality (DESIGN §5, issue #4).
+"""Recolour speed and quality (docs/ARCHITECTURE.md "Recolouring").
 
 A generated 60-s 1080p30 clip (landscape pan with a face, film grain) with a generated music
 soundtrack (calm, then angry). In one session, alternating, ``--repeat`` times:
@@ -36,13 +36,14 @@ sys.path.insert(0, str(ROOT))
 from m2p_core.colour.space import hex_to_lab, srgb01_to_lab  # noqa: E402
 from m2p_core.colour.yuv import YuvSpec  # noqa: E402
 from m2p_core.palette.extract import extract_palette_rgb  # noqa: E402
-from m2p_core.palette.track import Section, TargetTrack  # noqa: E402
+from m2p_core.palette.track import Keyframe, PaletteTrack  # noqa: E402
 from m2p_core.recolor.lut import bake_yuv_lut  # noqa: E402
 from m2p_core.recolor.lut_kernel import apply_yuv420  # noqa: E402
 from m2p_core.recolor.metrics import palette_reduction, ssim  # noqa: E402
 from m2p_core.recolor.transfer import PaletteTransfer, TransferParams  # noqa: E402
 from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
-from m2p_core.synth.music import PRESETS, splice, synthesize_music, write_video  # noqa: E402
+from m2p_core.synth.music import PRESETS, splice, synthesize_music  # noqa: E402
+from m2p_core.synth.writers import write_video  # noqa: E402
 from m2p_core.video.transcode import plane_views  # noqa: E402
 
 OUT = ROOT / "out" / "bench" / "recolor"
@@ -58,12 +59,12 @@ PLAIN = (
 IN_PROCESS = r"""
 import json, resource, sys, time
 import pyarrow.dataset as ds
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from m2p_core.video.transcode import transcode
 clip, out_dir, crf, preset, timelines = sys.argv[1:6]
 rows = [r for r in ds.dataset(timelines).to_table().to_pylist() if r["source_uri"] == clip]
-track = TargetTrack.from_rows(rows)
+track = PaletteTrack.of_sections(rows)
 params = RecolorParams(crf=int(crf), preset=preset)
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -190,13 +191,13 @@ def quality() -> None:
     src = q / "nat.mp4"
     write_video(src, (640, 360), 30, 2.0, pattern="natural")
     ident = q / "ident.mp4"
-    recolor_video(src, ident, TargetTrack.constant(SUNSET),
+    recolor_video(src, ident, PaletteTrack.constant(SUNSET),
                   RecolorParams(strength=0.0, crf=0, preset="ultrafast"))
     same = all(np.array_equal(a, b) for a, b in zip(_yuv(src), _yuv(ident), strict=True))
     print(f"  strength 0 (lossless encode): decoded frames identical = {same}")
     for name, target in (("sunset", SUNSET), ("teal", TEAL)):
         out = q / f"{name}.mp4"
-        recolor_video(src, out, TargetTrack.constant(target),
+        recolor_video(src, out, PaletteTrack.constant(target),
                       RecolorParams(strength=1.0, crf=12))
         before, after = rgb_frames(src)[30], rgb_frames(out)[30]
         l0 = srgb01_to_lab(before / 255.0)[..., 0]
@@ -212,7 +213,7 @@ def quality() -> None:
     static = q / "static.mp4"
     _still_video(static, still, 150)
     out = q / "static-out.mp4"
-    track = TargetTrack([Section(0.0, 1.0, SUNSET), Section(4.0, 5.0, TEAL)])
+    track = PaletteTrack([Keyframe(0.0, 1.0, SUNSET), Keyframe(4.0, 5.0, TEAL)], transition_s=3.0)
     recolor_video(static, out, track, RecolorParams(strength=1.0, crf=12))
 
     def steps(frames):

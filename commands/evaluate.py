@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 from commands.args import evaluate_parser
+from commands.recipe import cache_dir_of, recipe_of
 from m2p_core.model.network import ModelConfig
+from m2p_core.training import load_features, load_waves, with_synthetic
 from m2p_core.training.evaluation import cross_validate, format_table
 from m2p_core.training.manifest import read_manifest
-from m2p_core.training.stages import (
-    TrainConfig,
-    default_cache_dir,
-    load_features,
-    load_waves,
-    with_synthetic,
-)
 
 
 def main(argv: list[str] | None = None) -> int:
-    d = TrainConfig()
     args, _ = evaluate_parser().parse(argv)
-    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    cfg = replace(d, val_folds=args.folds, epochs=args.epochs,
-                  decoder_epochs=args.decoder_epochs, seed=args.seed, threads=args.threads,
-                  codec_variants=() if args.no_codec_augmentation else d.codec_variants,
-                  synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight)
+    cache_dir = cache_dir_of(args)
+    cfg = recipe_of(args, val_folds=args.folds)
     model_config = ModelConfig()
     real_rows = read_manifest(args.manifest)
     rows = with_synthetic(real_rows, cfg, cache_dir)  # synthetic rows appended after them

@@ -34,6 +34,8 @@ EXIT_STATUS_TEXT = """exit status: 0 done (or already done), 3 finished but some
 RECOLOR_STRENGTH = 0.8  # m2p_core.recolor.video.RecolorParams.strength
 RECOLOR_CRF = 20  # RecolorParams.crf
 RECOLOR_PRESET = "veryfast"  # RecolorParams.preset
+RECOLOR_LOOK = "transfer"  # RecolorParams.look
+LOOKS = ("transfer", "grade")  # m2p_core.recolor.transfer.LOOKS
 SEGMENT_S = 120.0  # m2p_core.recolor.segments.DEFAULT_SEGMENT_S
 GENERATE_FPS = 25  # m2p_core.generate.video.DEFAULT_FPS
 GENERATE_STYLE = "aurora"  # m2p_core.generate.video.DEFAULT_STYLE
@@ -284,6 +286,12 @@ def recolor_parser(images: bool = False) -> Parser:
                              f"{RECOLOR_STRENGTH})")
     parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
                         help="let skin tones follow the palette too")
+    parser.add_argument("--look", choices=list(LOOKS), default=RECOLOR_LOOK,
+                        help="transfer (default): the picture's colours move to the music's "
+                             "palette; grade: a colourist's grade from the palette (shadows, "
+                             "mid-tones and highlights tinted by its dark, middle and light "
+                             "colours, saturation following arousal) that keeps the scene's own "
+                             "colours")
     if not images:
         v = parser.add_argument_group("video encoding")
         v.add_argument("--crf", type=int, default=RECOLOR_CRF, metavar="N",

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from m2p_core.generate.video import VideoSpec, parse_size
+from m2p_core.generate.render import VideoSpec
 from m2p_core.outputs.progress import PROGRESS
 from pipelines.args import UsageError, generate_parser
 from pipelines.options import is_dry_run, make_pipeline, prepare_output
-from pipelines.summary import RunSummary, _counter, finish, summarise
+from pipelines.summary import RunSummary, finish, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.generate import GenerateVideo
@@ -56,6 +56,14 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     return generate_parser().parse(argv)
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 640x360, got {text!r}") from None
+    return w, h
+
+
 def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec) -> None:
     parts = build_timelines(p, opts)
     videos = parts.media | "Generate" >> GenerateVideo(
@@ -85,9 +93,9 @@ def run(argv: list[str] | None = None,
     result.wait_until_finish()
     timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0,
                          dry_run=dry_run)
-    return GenerateSummary(timeline, _counter(result, "videos_generated"),
-                           _counter(result, "videos_skipped"),
-                           _counter(result, "frames_generated"))
+    return GenerateSummary(timeline, metric_count(result, "videos_generated"),
+                           metric_count(result, "videos_skipped"),
+                           metric_count(result, "frames_generated"))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes (DESIGN §5).
+"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes
+(docs/ARCHITECTURE.md "Recolouring").
 
     videos --Match--> RecolorVideo --> DIR/media/<name>.mp4
     music  --Match--> Window --> Infer --> Rows --> WriteTimelines --(side input)--^
@@ -19,7 +20,7 @@ from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
 from pipelines.args import UsageError, recolor_parser
 from pipelines.options import LOCAL_RUNNERS, is_dry_run, make_pipeline, prepare_output
-from pipelines.summary import RunSummary, _counter, finish, summarise
+from pipelines.summary import RunSummary, finish, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.match import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, MatchMedia
@@ -124,6 +125,7 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     check_music(args.music)
     opts = resolve_options(args)
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
+                           look=args.look,
                            crf=getattr(args, "crf", RecolorParams.crf),
                            preset=getattr(args, "preset", RecolorParams.preset))
     segment_s = 0.0 if images else segment_seconds(args)
@@ -138,10 +140,10 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     result.wait_until_finish()
     timeline = summarise(result, opts.run_id, opts.output, time.perf_counter() - t0,
                          dry_run=dry_run)
-    return RecolorSummary(timeline, _counter(result, "recolored"),
-                          _counter(result, "recolor_skipped"), _counter(result, "frames"),
-                          _counter(result, "recolor_segments"), _counter(result, "recolor_inputs"),
-                          images)
+    return RecolorSummary(timeline, metric_count(result, "recolored"),
+                          metric_count(result, "recolor_skipped"), metric_count(result, "frames"),
+                          metric_count(result, "recolor_segments"),
+                          metric_count(result, "recolor_inputs"), images)
 
 
 def run_images(argv: list[str] | None = None,

@@ -53,7 +53,7 @@ class RunSummary:
         )
 
 
-def _counter(result, name: str) -> int:
+def metric_count(result, name: str) -> int:
     try:
         found = result.metrics().query(MetricsFilter().with_namespace("m2p").with_name(name))
     except Exception:  # a runner without metrics support
@@ -84,17 +84,17 @@ def summarise(result, run_id: str, output: str, wall_s: float,
     return RunSummary(
         run_id=run_id,
         output=output,
-        inputs=_counter(result, "inputs"),
-        media_written=_counter(result, "media_written"),
-        media_skipped=_counter(result, "media_skipped"),
-        windows=_counter(result, "windows"),
-        failures=_counter(result, "failures"),
-        audio_s=_counter(result, "audio_ms") / 1000.0,
+        inputs=metric_count(result, "inputs"),
+        media_written=metric_count(result, "media_written"),
+        media_skipped=metric_count(result, "media_skipped"),
+        windows=metric_count(result, "windows"),
+        failures=metric_count(result, "failures"),
+        audio_s=metric_count(result, "audio_ms") / 1000.0,
         wall_s=wall_s,
         failures_by_stage=_counters_with_prefix(result, "failures."),
-        media_flagged=_counter(result, "media_flagged"),
+        media_flagged=metric_count(result, "media_flagged"),
         temp_files_removed=temp_files_removed,
-        ignored=_counter(result, "ignored"),
+        ignored=metric_count(result, "ignored"),
         dry_run=dry_run,
     )
 

@@ -1,4 +1,5 @@
-"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (DESIGN §2, §3)."""
+"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (docs/ARCHITECTURE.md
+"Layers", "Contracts")."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pipelines.summary import RunSummary, finish, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
+from transforms.layout import OutputLayout
 from transforms.match import MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
@@ -49,12 +51,16 @@ class TimelineOptions:
     model_copies: int | None = None  # RunInference copies per machine (None: per process)
 
     @property
+    def layout(self) -> OutputLayout:
+        return OutputLayout(self.output)
+
+    @property
     def timelines_dir(self) -> str:
-        return fsio.join(self.output, "timelines")
+        return self.layout.timelines_dir
 
     @property
     def failures_dir(self) -> str:
-        return fsio.join(self.output, "failures")
+        return self.layout.failures_dir
 
     @property
     def params(self) -> TimelineParams:
@@ -66,7 +72,16 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     return timeline_parser().parse(argv)
 
 
-def verified_model_version(model_path: str) -> str:
+class ModelBundle(NamedTuple):
+    """What a run needs to know of its checkpoint, read once: where it is, its version and
+    its configuration (the sample rate the decoder must produce comes from here)."""
+
+    path: str
+    version: str
+    config: ModelConfig
+
+
+def verified_model(model_path: str) -> ModelBundle:
     """Read, sha256-verify (against ``<path>.sha256`` when present, on any filesystem) and load
     (``weights_only=True``) the checkpoint once before the pipeline starts, so a missing,
     tampered or incompatible model stops the run with a clear message instead of failing
@@ -85,13 +100,13 @@ def verified_model_version(model_path: str) -> str:
         raise CheckpointError(f"checkpoint {model_path} fails its sha256 check (expected "
                               f"{expected[:12]}…, got {digest[:12]}…): refusing to load it")
     try:
-        load_checkpoint(model_path, data=data)
+        loaded = load_checkpoint(model_path, data=data)
     except CheckpointError:
         raise
     except Exception as e:  # e.g. weights that do not fit this version's model
         raise CheckpointError(f"checkpoint {model_path} does not load: "
                               f"{type(e).__name__}: {str(e)[:500]}") from e
-    return model_version_of_bytes(model_path, data)
+    return ModelBundle(model_path, model_version_of_bytes(model_path, data), loaded.model.config)
 
 
 def resolve_options(args: argparse.Namespace) -> TimelineOptions:
@@ -105,13 +120,13 @@ def resolve_options(args: argparse.Namespace) -> TimelineOptions:
         raise UsageError("need 1 <= --min-batch-size <= --batch-size")
     model_path = args.model_path or default_checkpoint_path()
     try:
-        model_version = verified_model_version(model_path)
+        model = verified_model(model_path)
     except CheckpointError as e:
         raise UsageError(f"cannot run: {e}") from e
     return TimelineOptions(
         inputs=list(args.inputs), output=args.output.rstrip("/") or "/",
-        window_s=args.window_s, hop_s=args.hop_s, model_path=model_path,
-        model_version=model_version, sample_rate=ModelConfig().sample_rate,
+        window_s=args.window_s, hop_s=args.hop_s, model_path=model.path,
+        model_version=model.version, sample_rate=model.config.sample_rate,
         batch_size=args.batch_size, min_batch_size=min_batch_size, device=args.device,
         force=args.force, run_id=new_run_id(), decode_timeout_s=args.decode_timeout_s,
         max_duration_s=args.max_duration_s, model_copies=getattr(args, "model_copies", None),

@@ -19,8 +19,9 @@ from typing import NamedTuple
 import apache_beam as beam
 
 from m2p_core.outputs.progress import PROGRESS
-from m2p_core.palette.track import TargetTrack
-from m2p_core.recolor.image import image_format_of, recolor_image_bytes, summary_palette
+from m2p_core.palette.sections import whole_media
+from m2p_core.palette.track import PaletteTrack
+from m2p_core.recolor.image import image_format_of, recolor_image_bytes
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from m2p_core.video.transcode import frame_count, has_audio
 from transforms import fsio
@@ -117,7 +118,7 @@ class _RecolorFn(MediaFn):
         return "recolor" if isinstance(error, MediaError) else "encode"
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
-        track = TargetTrack.from_rows(rows)
+        track = PaletteTrack.of_sections(rows)
         with contextlib.ExitStack() as stack:
             local = stack.enter_context(fsio.local_copy(path))
             # a video without sound gets the --music (when there is one) as its soundtrack
@@ -142,7 +143,7 @@ class _RecolorImageFn(_RecolorFn):
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
         image_format_of(path)  # unsupported types fail before any work
-        data = recolor_image_bytes(fsio.read_bytes(path), path, summary_palette(rows),
+        data = recolor_image_bytes(fsio.read_bytes(path), path, whole_media(rows).palette_lab,
                                    self._params.transfer())
         fsio.atomic_write_bytes(out_uri, data)
 

@@ -27,7 +27,7 @@ from apache_beam.metrics import Metrics
 
 from m2p_core.audio.decode import MediaError
 from m2p_core.outputs.timeline import failure_row
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.segments import (
     MIN_SPLIT_RATIO,
     Segment,
@@ -126,7 +126,7 @@ class RecolorSegmentFn(beam.DoFn):
         t0 = time.perf_counter()
         light = dataclasses.replace(job, rows=[])  # what the join needs, without the palettes
         try:
-            track = TargetTrack.from_rows(job.rows)
+            track = PaletteTrack.of_sections(job.rows)
             with fsio.local_copy(job.input_path) as local, \
                     fsio.staged_output(job.segment_uri, ".mp4") as tmp:
                 stats = recolor_segment(local, tmp, track, job.segment, self._params)

@@ -23,6 +23,7 @@ from typing import BinaryIO
 
 import torch
 
+from m2p_core.files import atomic_write_bytes
 from m2p_core.model.network import ModelConfig, Music2Palette
 
 FORMAT = "m2p-checkpoint/1"
@@ -84,17 +85,16 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "train_info": train_info or {},
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    buffer = io.BytesIO()  # a file object: the archive's inner name does not depend on a path
+    torch.save(payload, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
     digest = sha256_of_file(path)
-    side_tmp = path.with_name(path.name + ".sha256.tmp")
-    side_tmp.write_text(f"{digest}  {path.name}\n")
-    os.replace(side_tmp, path.with_name(path.name + ".sha256"))
+    atomic_write_bytes(path.with_name(path.name + ".sha256"),
+                       f"{digest}  {path.name}\n".encode())
     return model_version_of(checkpoint_stem(path), digest)
 
 
-def _read_bytes(path_or_file: str | os.PathLike | BinaryIO) -> bytes:
+def read_checkpoint_bytes(path_or_file: str | os.PathLike | BinaryIO) -> bytes:
     if hasattr(path_or_file, "read"):
         return path_or_file.read()  # type: ignore[union-attr]
     with open(path_or_file, "rb") as f:
@@ -119,7 +119,7 @@ def load_checkpoint(
     """
     path = path or default_checkpoint_path()
     try:
-        raw = data if data is not None else _read_bytes(path)
+        raw = data if data is not None else read_checkpoint_bytes(path)
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e}") from e
     digest = sha256_of_bytes(raw)

@@ -1,4 +1,5 @@
-"""Join separately encoded H.264 segments into one MP4 without re-encoding (DESIGN §5).
+"""Join separately encoded H.264 segments into one MP4 without re-encoding (docs/ARCHITECTURE.md
+"Recolouring").
 
 The segments (:func:`m2p_core.recolor.segments.recolor_segment`: video-only MP4s, each starting
 with an IDR frame) are remuxed packet for packet, in order, into one video stream; the source's
@@ -34,7 +35,7 @@ from fractions import Fraction
 import av
 
 from m2p_core.audio.decode import MediaError, UndecodableMediaError
-from m2p_core.video.transcode import ExternalAudio, _mux_audio, add_output_audio
+from m2p_core.video.transcode import ExternalAudio, add_output_audio, mux_audio_packet
 
 
 class SegmentJoinError(MediaError):
@@ -123,7 +124,7 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
                 end = max(end, float((pts + (v.duration or 0)) * v.time_base))
                 oc.mux(v)
                 for a in external.until(end):
-                    _mux_audio(oc, a, oas, resampler, aenc)
+                    mux_audio_packet(oc, a, oas, resampler, aenc)
             video = iter(())
         audio = (p for p in ic.demux(ias) if p.dts is not None) if ias is not None else iter(())
         v, a = next(video, None), next(audio, None)
@@ -132,7 +133,7 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
                 oc.mux(v)
                 v = next(video, None)
             else:
-                _mux_audio(oc, a, oas, resampler, aenc)
+                mux_audio_packet(oc, a, oas, resampler, aenc)
                 a = next(audio, None)
         if aenc is not None:
             for f in resampler.resample(None):

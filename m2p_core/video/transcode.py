@@ -144,7 +144,7 @@ class ExternalAudio:
         self._container.close()
 
 
-def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
+def frame_time_s(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
     if frame.pts is not None and frame.time_base is not None:
         return float(frame.pts * frame.time_base)
     return index / float(rate or 25)
@@ -199,12 +199,12 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         if ovs is None:  # the header waits for the video stream's setup
                             pending_audio.append(item)
                         else:
-                            _mux_audio(oc, item, oas, resampler, aenc)
+                            mux_audio_packet(oc, item, oas, resampler, aenc)
                     elif kind == "first":  # the reader waits for the stream (on_start's facts)
-                        ovs = _open_video_stream(oc, ivs, item, rate, params, stats)
+                        ovs = open_video_stream(oc, ivs, item, rate, params, stats)
                         reader.resume()
                         for p in pending_audio:
-                            _mux_audio(oc, p, oas, resampler, aenc)
+                            mux_audio_packet(oc, p, oas, resampler, aenc)
                         pending_audio.clear()
                     else:
                         out, index = item
@@ -217,7 +217,7 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         if external is not None:  # the music up to this frame, interleaved
                             end = float(out.pts * out.time_base) + 1.0 / float(rate)
                             for p in external.until(end):
-                                _mux_audio(oc, p, oas, resampler, aenc)
+                                mux_audio_packet(oc, p, oas, resampler, aenc)
                         if on_frame is not None:
                             on_frame(index + 1)
             finally:
@@ -305,7 +305,7 @@ class _Reader:
                     if packet.dts is not None and not self._put(("audio", packet)):
                         return
                     continue
-                for frame in _decode(packet):
+                for frame in decode_packet(packet):
                     frame = as_yuv420(frame)
                     if self.frames == 0:
                         if not self._put(("first", frame)):
@@ -315,7 +315,7 @@ class _Reader:
                             return
                         if self.on_start is not None:
                             self.on_start(self.stats)
-                    t = _frame_time(frame, self.frames, self.rate)
+                    t = frame_time_s(frame, self.frames, self.rate)
                     out = frame if self.process is None else self.process(frame, t)
                     if out.pts is None:
                         out.pts, out.time_base = frame.pts, frame.time_base
@@ -345,14 +345,14 @@ def _lower_thread_priority(nice: int) -> None:
         pass
 
 
-def _decode(packet: av.Packet) -> list[av.VideoFrame]:
+def decode_packet(packet: av.Packet) -> list[av.VideoFrame]:
     try:
         return packet.decode()
     except av.error.InvalidDataError:  # one corrupt packet: skip it, keep going
         return []
 
 
-def _mux_audio(oc, packet, oas, resampler, aenc) -> None:
+def mux_audio_packet(oc, packet, oas, resampler, aenc) -> None:
     if aenc is None:
         packet.stream = oas
         oc.mux(packet)
@@ -366,7 +366,7 @@ def _mux_audio(oc, packet, oas, resampler, aenc) -> None:
             oc.mux(aenc.encode(r))
 
 
-def _open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: EncodeParams,
+def open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: EncodeParams,
                        stats: TranscodeStats):
     width, height = even_size(frame.width, frame.height)
     spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height, frame.format.name)
@@ -445,7 +445,7 @@ def iter_yuv_frames(path: str | os.PathLike):
             frame = as_yuv420(frame)
             spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height,
                                    frame.format.name)
-            t = _frame_time(frame, i, vs.average_rate)
+            t = frame_time_s(frame, i, vs.average_rate)
             yield t, tuple(p.copy() for p in plane_views(frame)), spec
 
 
@@ -458,7 +458,7 @@ def frames_rgb_at(path: str | os.PathLike, times_s: list[float]) -> list[np.ndar
         vs.thread_type = "AUTO"
         last = None
         for i, frame in enumerate(c.decode(vs)):
-            t = _frame_time(frame, i, vs.average_rate)
+            t = frame_time_s(frame, i, vs.average_rate)
             while wanted and t > wanted[0] + 1e-6 and last is not None:
                 found[wanted.pop(0)] = last
             if not wanted:

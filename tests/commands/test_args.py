@@ -101,17 +101,20 @@ def test_help_needs_no_heavy_imports():
 
 
 def test_parser_defaults_are_the_librarys():
-    from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec
+    from m2p_core.generate.render import DEFAULT_FPS, VideoSpec
+    from m2p_core.generate.styles import DEFAULT_STYLE, STYLES
     from m2p_core.outputs.exports import FORMATS, LUT_SIZE
     from m2p_core.palette.sections import DEFAULT_THRESHOLD
     from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
+    from m2p_core.recolor.transfer import LOOKS
     from m2p_core.recolor.video import RecolorParams
-    from m2p_core.training.stages import SHIPPED_SYNTHETIC_CLIPS, TrainConfig
+    from m2p_core.training import SHIPPED_SYNTHETIC_CLIPS, TrainConfig
 
     p = RecolorParams()
     assert (pargs.RECOLOR_STRENGTH, pargs.RECOLOR_CRF, pargs.RECOLOR_PRESET) == (
         p.strength, p.crf, p.preset)
     assert pargs.SEGMENT_S == DEFAULT_SEGMENT_S
+    assert (pargs.RECOLOR_LOOK, pargs.LOOKS) == (p.look, tuple(LOOKS))
     assert (pargs.GENERATE_FPS, pargs.GENERATE_STYLE, set(pargs.GENERATE_STYLES)) == (
         DEFAULT_FPS, DEFAULT_STYLE, set(STYLES))
     assert (pargs.GENERATE_CRF, pargs.GENERATE_PRESET) == (VideoSpec.crf, VideoSpec.preset)

@@ -102,3 +102,27 @@ def test_recolor_image(tmp_path, tiny_checkpoint, ext):
     assert name.endswith(ext)
     with Image.open(out / "media" / name) as im:
         assert im.size == (120, 80)
+
+
+def test_recolor_honours_max_duration(tmp_path, tiny_checkpoint):
+    """--max-duration reaches the recolour's own timeline stage (it was accepted and dropped)."""
+    video(tmp_path / "lib" / "clip.mp4", 3.0)
+    out = tmp_path / "out"
+    s = recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", tiny_checkpoint,
+                     "--preset", "ultrafast", "--max-duration", "1"])
+    assert s.recolored == 0
+    assert ("clip.mp4", "decode") in failures(out)
+
+
+def test_recolor_look_flag_reaches_the_grade(tmp_path, tiny_checkpoint):
+    import json
+
+    video(tmp_path / "lib" / "clip.mp4", 2.0)
+    out = tmp_path / "out"
+    s = recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", tiny_checkpoint,
+                     "--preset", "ultrafast", "--look", "grade"])
+    assert s.recolored == 1
+    (sidecar,) = [n for n in os.listdir(out / "media") if n.endswith(".json")]
+    assert json.loads((out / "media" / sidecar).read_text())["look"] == "grade"
+    with pytest.raises(SystemExit):
+        recolor.run([str(tmp_path / "lib"), "--output", str(out), "--look", "sepia"])
