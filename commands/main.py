@@ -62,7 +62,7 @@ def usage() -> str:
     for name, c in COMMANDS.items():
         lines.append(f"  {name:<14} {c.what}")
         lines.append(f"  {'':<14}   m2p {name} {c.args}")
-    lines += ["", "Run `m2p COMMAND --help` for a command's options and an example.",
+    lines += ["", "Run 'm2p COMMAND --help' for a command's options and an example.",
               "Exit status: 0 done (or already done), 3 finished but some inputs failed,",
               "4 nothing could be done, 2 usage error, 130 stopped with Ctrl-C."]
     return "\n".join(lines) + "\n"

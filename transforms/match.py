@@ -25,7 +25,7 @@ AUDIO_EXTENSIONS = frozenset({
     ".aiff", ".aifc", ".mka", ".ac3", ".amr", ".ape", ".wv", ".caf", ".weba"})
 VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts",
-    ".wmv", ".flv", ".3gp", ".ogv", ".mxf"})
+    ".wmv", ".flv", ".3gp", ".ogv", ".mxf", ".y4m"})
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS  # what has music in it
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 

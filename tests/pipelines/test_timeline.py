@@ -17,7 +17,8 @@ def library(tmp_path_factory):
     music(root / "happy.mp3", 21.0, "happy")  # 4 windows, last padded
     music(root / "sub" / "sad.ogg", 4.0, "sad")  # shorter than a window: 1 window
     video(root / "clip.mp4", 6.0)
-    (root / "notes.txt").write_text("not media")
+    (root / "notes.txt").write_text("not media")  # not media by its name: ignored
+    (root / "fake.mp3").write_text("not media either")  # media by its name: a failure
     return root
 
 
@@ -53,9 +54,10 @@ def test_rows_failures_and_schema(library, tmp_path, tiny_checkpoint):
         assert len(r["media_id"]) == 64
     failures = _table(tmp_path, "failures")
     assert failures.schema.remove_metadata() == FAILURE_SCHEMA
-    assert failures.column("source_uri").to_pylist() == [str(library / "notes.txt")]
+    assert failures.column("source_uri").to_pylist() == [str(library / "fake.mp3")]
     assert failures.column("stage").to_pylist() == ["decode"]
     assert summary.inputs == 4 and summary.media_written == 3 and summary.failures == 1
+    assert summary.ignored == 1  # notes.txt
     assert summary.windows == 6
     assert summary.audio_s == pytest.approx(31.0, abs=0.2)
 
