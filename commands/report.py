@@ -104,7 +104,7 @@ def _players(uri: str, stem: str, media: _Folder, link: _Linker) -> list[Player]
         path = os.path.join(media.path, name)
         rest = name[len(stem):]
         if rest == ".mp4":
-            players.append(Player("video", "recoloured by its own soundtrack",
+            players.append(Player("video", "after · recoloured by its own soundtrack",
                                   link.href(path), "video/mp4", False))
         elif rest.startswith(".") and rest.endswith(".mp4") and rest.count(".") == 2:
             players.append(Player("video", f"generated · {rest[1:-4]}", link.href(path),
@@ -114,13 +114,13 @@ def _players(uri: str, stem: str, media: _Folder, link: _Linker) -> list[Player]
         video = _readable(name.split(_SEP, 1)[0])
         ext = os.path.splitext(name)[1].lower()
         if ext in _VIDEO_EXT:
-            players.append(Player("video", f"recoloured by this music · {video}",
+            players.append(Player("video", f"after · recoloured by this music · {video}",
                                   link.href(path), _mime(name), False))
-    if os.path.isfile(uri):  # the source itself (local inputs only)
+    if os.path.isfile(uri):  # the source itself (local inputs only), first: before | after
         src, inline = link.media(uri)
         kind = "video" if os.path.splitext(uri)[1].lower() in _VIDEO_EXT else "audio"
-        players.append(Player(kind, f"source · {os.path.basename(uri)}", src, _mime(uri),
-                              inline))
+        players.insert(0, Player(kind, f"before · source · {os.path.basename(uri)}", src,
+                                 _mime(uri), inline))
     return players
 
 
