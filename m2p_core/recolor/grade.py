@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from m2p_core.colour.space import gamut_map_lab
+from m2p_core.recolor.palette_ot import palette_masses
 from m2p_core.recolor.transfer import TransferParams, luminance_knots, skin_membership
 
 #: L* at the centres of the shadow, mid-tone and highlight bands
@@ -88,21 +89,12 @@ class GradeParams:
     lightness_sigma: float = 8.0
 
 
-def _masses(weights: np.ndarray | None, k: int) -> np.ndarray:
-    if weights is None:
-        return np.full(k, 1.0 / k)
-    w = np.clip(np.asarray(weights, dtype=np.float64).reshape(-1), 0.0, None)
-    if w.shape != (k,):
-        raise ValueError(f"expected {k} weights, got {w.shape}")
-    return w / w.sum() if w.sum() > 1e-12 else np.full(k, 1.0 / k)
-
-
 def palette_arousal(palette_lab: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Arousal in (−1, 1) of a palette (K, 3) from its lightness and chroma: the weighted mean
     of Valdez & Mehrabian's −0.31·B + 0.60·S (B = (L* − 50)/20, S = (C* − 30)/20), squashed
     with tanh. Vivid, dark-to-mid palettes are aroused; pale or grey ones calm."""
     lab = np.asarray(palette_lab, dtype=np.float64).reshape(-1, 3)
-    w = _masses(weights, len(lab))
+    w = palette_masses(weights, len(lab))
     b = (lab[:, 0] - 50.0) / 20.0
     s = (np.hypot(lab[:, 1], lab[:, 2]) - 30.0) / 20.0
     return float(np.tanh(np.sum(w * (-0.31 * b + 0.60 * s))))
@@ -127,8 +119,8 @@ def tonal_knots(source: np.ndarray, target: np.ndarray, source_weights: np.ndarr
     [min_slope, max_slope], 0 -> 0 and 100 -> 100)."""
     s = np.asarray(source, dtype=np.float64).reshape(-1, 3)
     t = np.asarray(target, dtype=np.float64).reshape(-1, 3)
-    qs = _quantiles(s[:, 0], _masses(source_weights, len(s)), sigma)
-    qt = _quantiles(t[:, 0], _masses(target_weights, len(t)), sigma)
+    qs = _quantiles(s[:, 0], palette_masses(source_weights, len(s)), sigma)
+    qt = _quantiles(t[:, 0], palette_masses(target_weights, len(t)), sigma)
     return luminance_knots(qs, qt, params)
 
 
@@ -136,7 +128,7 @@ def band_tints(target: np.ndarray, target_weights: np.ndarray | None,
                grade: GradeParams = GradeParams()) -> np.ndarray:
     """(3, 2) a*b* tints of the shadow, mid-tone and highlight bands (see the module doc)."""
     t = np.asarray(target, dtype=np.float64).reshape(-1, 3)
-    w = _masses(target_weights, len(t))
+    w = palette_masses(target_weights, len(t))
     member = np.exp(-0.5 * ((t[:, 0][:, None] - BAND_CENTRES[None, :]) / BAND_WIDTH) ** 2)
     member /= member.sum(axis=1, keepdims=True)  # each colour's weight split over the bands
     mass = w[:, None] * member  # (K, 3)

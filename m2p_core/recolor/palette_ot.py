@@ -67,8 +67,20 @@ LIMIT_POWER = 4.0
 COMPENSATION_ROUNDS = 3
 
 
-def _masses(weights: np.ndarray | None, k: int) -> np.ndarray:
-    """(k,) positive masses summing to 1 (uniform when ``weights`` is None or degenerate)."""
+def palette_masses(weights: np.ndarray | None, k: int, floor: float = 0.0) -> np.ndarray:
+    """Palette weights as masses.
+
+    Parameters
+    ----------
+    weights : (k,) non-negative, or None (uniform)
+    k : number of colours
+    floor : smallest mass before renormalising (e.g. 1e-4: a colour of zero weight keeps a
+        tiny place in a transport plan)
+
+    Returns
+    -------
+    (k,) float64, summing to 1 (uniform when ``weights`` is None or all zero)
+    """
     if weights is None:
         return np.full(k, 1.0 / k)
     w = np.clip(np.asarray(weights, dtype=np.float64).reshape(-1), 0.0, None)
@@ -76,8 +88,7 @@ def _masses(weights: np.ndarray | None, k: int) -> np.ndarray:
         raise ValueError(f"expected {k} weights, got {w.shape}")
     if w.sum() <= 1e-12:
         return np.full(k, 1.0 / k)
-    w = w / w.sum()
-    w = np.maximum(w, 1e-4)  # a colour of zero weight still has a (tiny) place in the plan
+    w = np.maximum(w / w.sum(), floor)
     return w / w.sum()
 
 
@@ -111,7 +122,8 @@ def transport_plan(source: np.ndarray, target: np.ndarray,
     """
     s = np.asarray(source, dtype=np.float64).reshape(-1, 3)
     t = np.asarray(target, dtype=np.float64).reshape(-1, 3)
-    a, b = _masses(source_weights, len(s)), _masses(target_weights, len(t))
+    a = palette_masses(source_weights, len(s), floor=1e-4)
+    b = palette_masses(target_weights, len(t), floor=1e-4)
     d = s[:, None, :] - t[None, :, :]
     cost = d[..., 0] ** 2 + chroma_weight * (d[..., 1] ** 2 + d[..., 2] ** 2)
     if reg <= 0.0:
