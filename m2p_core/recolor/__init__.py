@@ -1,6 +1,11 @@
 """Recolouring: palette transfer, LUTs and their kernel, video/image recolourers, long-video
 segments, metrics.
 
+:mod:`.grade` — A palette-driven colour grade: the "grade" look (split-toning, saturation by arousal)
+    GradeParams, PaletteGrade, palette_arousal, tonal_knots, band_tints
+:mod:`.grade_metrics` — Metrics of a look: tearing, neutrals, each palette colour's share
+    TearingStats, tearing_stats, NeutralStats, neutral_stats, neutral_stats_lab,
+    ramp_hue_steps, palette_share, claimed_share
 :mod:`.image` — Recolour still images (PNG/JPEG/WebP) toward a target palette: extract, transfer, …
     IMAGE_FORMATS, recolor_rgb, image_format_of, recolor_image_bytes
 :mod:`.lut` — Bake a palette transfer into LUTs: a YUV-native LUT for video, an RGB 3D LUT for …
@@ -8,8 +13,12 @@ segments, metrics.
 :mod:`.lut_kernel` — Apply a YUV-native colour LUT to 8-bit 4:2:0 planes, in place of a per-pixel …
     Y_SHIFT, C_SHIFT, NY, NC, D_BITS, D_ONE, F_BITS, F_ONE, GUIDE, GUIDE_RANGE, YuvLut,
     grid_nodes, blend, apply_yuv420, apply_yuv420_copy
+:mod:`.looks` — The looks the recolouring bakes into its LUTs, chosen by ``params.look``
+    LOOKS, Look, make_look
 :mod:`.metrics` — Quality metrics for recolouring: SSIM of L*, palette movement, temporal change
     ssim, palette_reduction, mean_abs_change
+:mod:`.palette_ot` — A chroma move smooth in colour space: optimal-transport palette pairing
+    palette_masses, transport_plan, barycentric_targets, ShiftField, OTChromaShift
 :mod:`.segments` — Long videos recoloured in time segments that can run in parallel, frame-exact
     DEFAULT_SEGMENT_S, MIN_SPLIT_RATIO, SegmentMismatchError, thumb_check, probe_duration_s,
     VideoAnalysis, analyse_video, Segment, plan_boundaries, plan_segments, ReplayAnalysis,
