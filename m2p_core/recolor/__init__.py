@@ -1,7 +1,7 @@
 """Recolouring: palette transfer, LUTs and their kernel, video/image recolourers, long-video
 segments, metrics.
 
-:mod:`.grade` — A palette-driven colour grade: the "grade" look (split-toning, saturation by arousal)
+:mod:`.grade` — A palette-driven colour grade: the "grade" look (split-toning, saturation)
     GradeParams, PaletteGrade, palette_arousal, tonal_knots, band_tints
 :mod:`.grade_metrics` — Metrics of a look: tearing, neutrals, each palette colour's share
     TearingStats, tearing_stats, NeutralStats, neutral_stats, neutral_stats_lab,
