@@ -230,3 +230,18 @@ def test_a_video_with_sound_keeps_its_own_and_counts_progress(tmp_path):
                   on_frame=seen.append)
     assert _audio_seconds(out)[0] == "aac"  # the video's own (AAC), not the MP3
     assert seen == list(range(1, 21))
+
+
+def test_encoder_runs_frame_threads_like_ffmpegs_command_line(tmp_path):
+    """libx264 with frame threads and one slice per frame, as ``ffmpeg -c:v libx264`` runs it
+    (PyAV's default would be sliced threads: the cores idle at every frame's end); x264 writes
+    its settings into the stream. (Frames of a few macroblock rows get one thread either way.)"""
+    src = frames_video(tmp_path / "v.mp4", natural_frames(320, 240, 4))
+    for out in (tmp_path / "plain.mp4", tmp_path / "rec.mp4"):
+        if out.name == "plain.mp4":
+            transcode(src, out)
+        else:
+            recolor_video(src, out, PaletteTrack.constant(TGT), FAST)
+        data = out.read_bytes()
+        assert b"x264 - core" in data
+        assert b" sliced_threads=0 " in data and b" slices=" not in data
