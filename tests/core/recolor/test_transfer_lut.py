@@ -312,3 +312,14 @@ def test_metrics():
     assert ssim(img, rng.uniform(0, 100, (32, 32))) < 0.2
     assert palette_reduction(SRC, TGT, TGT) == pytest.approx(1.0)
     assert palette_reduction(SRC, SRC, TGT) == pytest.approx(0.0)
+
+
+def test_guide_mean_multiply_shift_is_the_rounded_division_everywhere():
+    """The kernel's guide luma: ``(2s + P) // (2P)`` computed as a multiply and shift, for
+    every box sum s of P luma samples (0..255 P), in int32 without overflow."""
+    from m2p_core.recolor.lut_kernel import _GUIDE_MUL, _GUIDE_PIXELS, _GUIDE_SHIFT
+
+    s = np.arange(255 * _GUIDE_PIXELS + 1, dtype=np.int64)
+    num = 2 * s + _GUIDE_PIXELS
+    assert (num * _GUIDE_MUL).max() < 2 ** 31
+    assert np.array_equal((num * _GUIDE_MUL) >> _GUIDE_SHIFT, num // (2 * _GUIDE_PIXELS))
