@@ -2,7 +2,8 @@
 
 One pass over the input's packets: video frames are decoded (codec threads on), handed to a
 callback that returns the frame to encode (decoding and the callback on a reader thread, one
-frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset); the
+frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset, frame threads as
+FFmpeg's command line runs them: :data:`ENCODER_THREAD_TYPE`); the
 audio stream is copied packet for packet when MP4 can carry its codec (else re-encoded to AAC).
 Kept from the input: presentation timestamps (so variable frame rates survive), the time base,
 the display rotation, the colour matrix/range/primaries/transfer tags. Not kept: the source's
