@@ -377,7 +377,8 @@ def mux_audio_packet(oc, packet, oas, resampler, aenc) -> None:
 #: interleaved with ``ffmpeg -i in -c:v libx264 -preset veryfast -crf 23 -c:a copy``: CPU time
 #: (user + sys) per run, paired with the command line's, 1.04x for both settings; samples with
 #: >= 2 runnable threads (enough to keep both cores busy) 78% sliced, 88% frame threads, 85% the
-#: command line's (bench/recolor.py).
+#: command line's; in a quiet spell, wall time 1.39x the command line's sliced, 1.11x with frame
+#: threads (bench/recolor.py; docs/INTERNALS.md "Against the ffmpeg command line").
 ENCODER_THREAD_TYPE = "AUTO"
 
 
