@@ -1,7 +1,8 @@
 """The ``m2p`` console script: one sub-command per command module.
 
 Pipelines (Beam) live in :mod:`pipelines`; the commands that build no pipeline (export, report,
-demo, train, evaluate) in :mod:`commands`. Nothing heavy is imported before a command runs."""
+demo, train, train-head, evaluate) in :mod:`commands`. Nothing heavy is imported before a command
+runs."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ COMMANDS: dict[str, tuple[str, str, bool, str, str]] = {
              "everything above on generated demo media"),
     "train": ("commands.train", "main", False, "--manifest CSV --output CKPT",
               "train the model"),
+    "train-head": ("commands.train_head", "main", False,
+                   "--manifest CSV --base V1.pt --output V2.pt",
+                   "fit v2's calibrated emotion head (v1 + musicnn)"),
     "evaluate": ("commands.evaluate", "main", False, "--manifest CSV",
                  "artist-disjoint cross-validation against baselines"),
 }
