@@ -15,8 +15,9 @@ plus the frozen musicnn weights and the folded emotion head::
               "bias": (K,), "platt_a": (2,), "platt_b": (2,)},
      "train_info": dict}
 
-:func:`load_checkpoint` returns the model class of either format. The shipped file is
-``m2p-v1.pt`` (also ``--model fast``; see :data:`MODEL_ALIASES`).
+:func:`load_checkpoint` returns the model class of either format. The shipped files are
+``m2p-v2.pt`` (the default) and ``m2p-v1.pt`` (the fast model, ``--model fast``; see
+:data:`MODEL_ALIASES`).
 
 ``model_version`` = ``<file stem>-<first 12 hex of the file's sha256>``: it can be computed from
 the file alone (:func:`model_version_of_file`) without unpickling it. If a sidecar
@@ -43,11 +44,11 @@ from m2p_core.model.v2 import HeadConfig, Music2PaletteV2
 
 FORMAT = "m2p-checkpoint/1"
 FORMAT_V2 = "m2p-checkpoint/2"
-DEFAULT_CHECKPOINT_NAME = "m2p-v1.pt"
+DEFAULT_CHECKPOINT_NAME = "m2p-v2.pt"
 FAST_CHECKPOINT_NAME = "m2p-v1.pt"
 #: ``--model`` values that name a checkpoint shipped in the package
-MODEL_ALIASES = {"default": DEFAULT_CHECKPOINT_NAME, "fast": FAST_CHECKPOINT_NAME,
-                 "v1": FAST_CHECKPOINT_NAME}
+MODEL_ALIASES = {"default": DEFAULT_CHECKPOINT_NAME, "v2": DEFAULT_CHECKPOINT_NAME,
+                 "fast": FAST_CHECKPOINT_NAME, "v1": FAST_CHECKPOINT_NAME}
 
 
 class CheckpointError(Exception):
@@ -67,7 +68,7 @@ def shipped_checkpoint_path(name: str) -> str:
 
 
 def default_checkpoint_path() -> str:
-    """Path of the default checkpoint shipped inside the package."""
+    """Path of the default checkpoint shipped inside the package (v2)."""
     return shipped_checkpoint_path(DEFAULT_CHECKPOINT_NAME)
 
 

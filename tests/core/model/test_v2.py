@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,11 @@ import torch
 from m2p_core.model.checkpoint import (
     FORMAT,
     FORMAT_V2,
+    default_checkpoint_path,
     load_checkpoint,
+    resolve_model_path,
     save_checkpoint,
+    sha256_of_file,
 )
 from m2p_core.model.musicnn import MusicNN
 from m2p_core.model.network import ModelConfig, Music2Palette
@@ -155,3 +159,35 @@ def test_handler_loads_a_v2_checkpoint(model, music, outputs, tmp_path):
     assert set(results[0].inference) >= {"valence_arousal", "palette_lab", "weights"}
     torch.testing.assert_close(results[1].inference["valence_arousal"],
                                outputs["valence_arousal"][1], atol=1e-5, rtol=1e-4)
+
+
+def test_default_is_v2_and_fast_is_v1():
+    assert os.path.basename(default_checkpoint_path()) == "m2p-v2.pt"
+    assert resolve_model_path(None) == default_checkpoint_path()
+    assert os.path.basename(resolve_model_path("fast")) == "m2p-v1.pt"
+    assert os.path.basename(resolve_model_path("v2")) == "m2p-v2.pt"
+    assert resolve_model_path("gs://b/m.pt") == "gs://b/m.pt"
+    assert type(load_checkpoint(resolve_model_path("fast")).model) is Music2Palette
+
+
+def test_shipped_v2(music):
+    path = default_checkpoint_path()
+    digest = Path(path + ".sha256").read_text().split()[0]
+    assert digest == sha256_of_file(path)
+    loaded = load_checkpoint()
+    assert isinstance(loaded.model, Music2PaletteV2)
+    assert loaded.model_version == f"m2p-v2-{digest[:12]}"
+    assert loaded.train_info["base_model_version"].startswith("m2p-v1-")
+    assert loaded.model.head_config.lapse == 0.01
+    noise = 0.3 * torch.randn(1, music.shape[1], generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = loaded.model(torch.cat([music, noise, torch.zeros_like(noise)]))
+    va = out["valence_arousal"]
+    # continuous: strictly inside (-1, 1) and never pinned at the ends, even for white noise
+    # and silence (far from the training data, where a linear head extrapolates); the lapse
+    # rate bounds |va| by 0.98
+    assert (va.abs() <= 0.98 + 1e-6).all(), va
+    torch.testing.assert_close(out["valence_arousal"], torch.tanh(0.5 * out["va_logits"]))
+    # and they differ between a happy and a sad synthetic piece, in the right directions
+    assert va[0, 0] > va[1, 0] and va[0, 1] > va[1, 1], va
+    assert torch.isfinite(out["palette_lab"]).all()
