@@ -5,6 +5,8 @@ tests/commands/test_args.py checks them against the library's."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pipelines.args import EXIT_STATUS_TEXT, Parser, add_common_arguments
 
 EXPORT_FORMATS = ("cube", "gpl", "ase", "css", "json", "mpl")  # m2p_core.outputs.exports.FORMATS
@@ -151,4 +153,42 @@ def evaluate_parser() -> Parser:
                         help="evaluate one fold only")
     parser.add_argument("--json", default=None, metavar="PATH",
                         help="also write the table as JSON")
+    return parser
+
+
+#: the shipped v2 head (m2p_core.model.v2.HeadConfig; repeated here so --help imports nothing
+#: heavy: tests/commands/test_args.py checks they agree)
+HEAD_FEATURES_DEFAULT = "penultimate,tags,descriptors"
+HEAD_KIND_DEFAULT = "quadrants"
+
+
+def train_head_parser() -> Parser:
+    parser = Parser(
+        "m2p train-head",
+        "Build the v2 model on a v1 checkpoint: the frozen musicnn tagger plus a calibrated "
+        "emotion head fitted on a manifest of labelled music.",
+        ["m2p train-head --manifest labels.csv --base m2p_core/model/checkpoints/m2p-v1.pt "
+         "--output my-v2.pt"],
+        "See docs/MODEL_CARD.md, section v2.")
+    parser.add_argument("--manifest", required=True, metavar="CSV",
+                        help="CSV with path + quadrant (or valence, arousal), artist")
+    parser.add_argument("--base", required=True, metavar="V1.pt",
+                        help="the v1 checkpoint to build on")
+    parser.add_argument("--output", required=True, metavar="V2.pt",
+                        help="v2 checkpoint file to write")
+    parser.add_argument("--features", default=HEAD_FEATURES_DEFAULT,
+                        help="comma-separated feature blocks of the head: penultimate, tags, "
+                             "mean_pool, max_pool, descriptors, cnn_logits, svm_logits "
+                             f"(default {HEAD_FEATURES_DEFAULT})")
+    parser.add_argument("--kind", choices=("axes", "quadrants"), default=HEAD_KIND_DEFAULT,
+                        help="axes: a logistic regression per axis; quadrants: one 4-class "
+                             "regression summed per axis (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for the feature extraction (default 1)")
+    parser.add_argument("--cv-json", default=None, metavar="FILE",
+                        help="also cross-validate the head variants and write the table here")
+    parser.add_argument("--reliability", default=None, metavar="PNG",
+                        help="also write the reliability diagram (implies the cross-validation)")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="where decoded audio is cached (default ~/.cache/music2palette)")
     return parser

@@ -1,7 +1,8 @@
 """The ``m2p`` console script: one sub-command per command module.
 
 Pipelines (Beam) live in :mod:`pipelines`; the commands that build no pipeline (export, report,
-demo, train, evaluate) in :mod:`commands`. Nothing heavy is imported before a command runs."""
+demo, train, train-head, evaluate) in :mod:`commands`. Nothing heavy is imported before a command
+runs."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ COMMANDS: dict[str, Command] = {
                     "everything above on generated demo media", "commands.args:demo_parser"),
     "train": Command("commands.train", "main", False, "--manifest CSV --output CKPT",
                      "train the model", "commands.args:train_parser"),
+    "train-head": Command("commands.train_head", "main", False,
+                          "--manifest CSV --base V1.pt --output V2.pt",
+                          "fit v2's calibrated emotion head (v1 + musicnn)",
+                          "commands.args:train_head_parser"),
     "evaluate": Command("commands.evaluate", "main", False, "--manifest CSV",
                         "artist-disjoint cross-validation against baselines",
                         "commands.args:evaluate_parser"),

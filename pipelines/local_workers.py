@@ -304,10 +304,10 @@ def _preload(modules: Sequence[str], model_path: str | None) -> None:
         except Exception as e:  # the worker imports it again (and reports) if it needs it
             logging.getLogger(__name__).warning("fork server: cannot preload %s: %s", name, e)
     try:  # builds the model once: front-end filterbanks and everything it imports are warm
-        from m2p_core.model.checkpoint import default_checkpoint_path, load_checkpoint
+        from m2p_core.model.checkpoint import load_checkpoint, resolve_model_path
         from transforms import fsio
 
-        path = model_path or default_checkpoint_path()
+        path = resolve_model_path(model_path)
         if fsio.is_local(path):
             load_checkpoint(path)
     except Exception as e:

@@ -13,9 +13,9 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from m2p_core.model.checkpoint import (
     CheckpointError,
-    default_checkpoint_path,
     load_checkpoint,
     model_version_of_bytes,
+    resolve_model_path,
     sha256_of_bytes,
 )
 from m2p_core.model.network import ModelConfig
@@ -118,7 +118,7 @@ def resolve_options(args: argparse.Namespace) -> TimelineOptions:
     min_batch_size = args.batch_size if args.min_batch_size is None else args.min_batch_size
     if not 1 <= min_batch_size <= args.batch_size:
         raise UsageError("need 1 <= --min-batch-size <= --batch-size")
-    model_path = args.model_path or default_checkpoint_path()
+    model_path = resolve_model_path(args.model_path)  # None: v2; "fast": v1
     try:
         model = verified_model(model_path)
     except CheckpointError as e:

@@ -129,3 +129,11 @@ def test_parser_defaults_are_the_librarys():
 def test_every_command_has_a_light_parser():
     for name in COMMANDS:
         assert command_parser(name).prog == f"m2p {name}"
+
+
+def test_train_head_parser_defaults_are_the_shipped_head():
+    from commands.args import HEAD_FEATURES_DEFAULT, HEAD_KIND_DEFAULT
+    from m2p_core.model.v2 import HeadConfig
+
+    assert tuple(HEAD_FEATURES_DEFAULT.split(",")) == HeadConfig().features
+    assert HEAD_KIND_DEFAULT == HeadConfig().kind

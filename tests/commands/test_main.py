@@ -89,5 +89,5 @@ def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
     for name in ("timeline", "recolor", "recolor-image", "generate", "export", "report", "demo",
-                 "train", "evaluate"):
+                 "train", "train-head", "evaluate"):
         assert f"\n  {name} " in text, name

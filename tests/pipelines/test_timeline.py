@@ -112,3 +112,13 @@ def test_sample_rate_comes_from_the_checkpoint(tmp_path):
                                    "--model", str(path)])
     opts = timeline.resolve_options(args)
     assert opts.sample_rate == 22050
+
+
+def test_default_model_is_v2_and_fast_is_v1(tmp_path):
+    """No --model: the shipped m2p-v2; --model fast: the shipped m2p-v1 (checked, versioned)."""
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o")])
+    assert timeline.resolve_options(args).model_version.startswith("m2p-v2-")
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o"), "--model", "fast"])
+    opts = timeline.resolve_options(args)
+    assert opts.model_version.startswith("m2p-v1-")
+    assert opts.model_path.endswith("m2p-v1.pt")

@@ -189,3 +189,21 @@ def test_conversion_reproduces_weights():
             assert set(sd) == {k for k in ref if not k.endswith("num_batches_tracked")}
             for k, v in sd.items():
                 assert np.array_equal(v, ref[k].numpy()), k
+
+
+def test_conv_block_eval_fast_path_matches_the_literal_order():
+    """Eval mode takes the max over frequency before ReLU and the batch norm (exact for a
+    monotonic ReLU and a per-channel affine BN, min for negative scales): same numbers as
+    conv -> ReLU -> BN -> max, here with half the BN scales negative."""
+    import torch.nn.functional as F
+
+    model = MusicNN.from_pretrained(WEIGHTS / "musicnn_msd.pt")
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 1, 60, 96, generator=g)
+    blocks = [*model.frontend.timbral, *model.frontend.temporal]
+    for block in blocks:
+        with torch.no_grad():
+            sign = torch.where(torch.rand(block.bn.weight.shape, generator=g) < 0.5, -1.0, 1.0)
+            block.bn.weight.mul_(sign)
+            literal = block.bn(F.relu(block.conv(F.pad(x, (0, 0, *block.pad_time))))).amax(3)
+            torch.testing.assert_close(block(x), literal, atol=1e-5, rtol=1e-5)
