@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from m2p_core.synth.music import write_audio  # noqa: E402
+from m2p_core.synth.writers import write_audio  # noqa: E402
 
 RATE = 22050
 

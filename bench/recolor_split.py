@@ -1,4 +1,5 @@
-"""Long-video recolouring split into parallel segments vs one pass (DESIGN §5, issue #6 item 5).
+"""Long-video recolouring split into parallel segments vs one pass (docs/ARCHITECTURE.md
+"Recolouring").
 
 Generates the test suite's long video (tests/long_media.py: 9 shots with hard cuts and colour
 drifts, moving content, a FLAC tone) at the given size/rate/length, recolours it in one pass
@@ -31,7 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from long_media import long_video  # noqa: E402
 
 from m2p_core.colour.space import hex_to_lab  # noqa: E402
-from m2p_core.palette.track import TargetTrack  # noqa: E402
+from m2p_core.palette.track import PaletteTrack  # noqa: E402
 from m2p_core.recolor.segments import recolor_video_split  # noqa: E402
 from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
 
@@ -66,7 +67,7 @@ def main() -> None:
         t = time.perf_counter()
         long_video(src, (w, h), args.fps, time_scale=args.minutes / 10.0)
         print(f"generated {src.name} in {time.perf_counter() - t:.1f} s")
-    track = TargetTrack.constant(SUNSET)
+    track = PaletteTrack.constant(SUNSET)
     params = RecolorParams(preset=args.preset)
     single, split = OUT / "single.mp4", OUT / "split.mp4"
     t, c = time.perf_counter(), time.process_time()

@@ -29,7 +29,8 @@ import torch
 from m2p_core.audio.decode import iter_audio
 from m2p_core.model.checkpoint import load_checkpoint
 from m2p_core.model.network import ModelConfig
-from m2p_core.synth.music import PRESETS, synthesize_music, write_audio
+from m2p_core.synth.music import PRESETS, synthesize_music
+from m2p_core.synth.writers import write_audio
 from pipelines import timeline
 
 CLIP_S = 30.0

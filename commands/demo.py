@@ -1,13 +1,12 @@
-"""``m2p demo``: the product end to end on embedded (generated) demo media."""
+"""m2p demo: the product end to end on embedded (generated) demo media."""
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections import defaultdict
 
-import pyarrow.dataset as ds
-
+from commands.args import DEMO_OWN_OPTIONS, demo_parser
+from commands.export import read_table
 from m2p_core.outputs.naming import output_stem
 from m2p_core.outputs.plots import render_timeline_png
 from m2p_core.synth.demo import VIDEO_NAME, write_demo_media
@@ -20,9 +19,9 @@ GENERATE_PIECE = "happy.mp3"
 
 def render_plots(output: str) -> list[str]:
     """One timeline PNG per media in ``output/timelines`` -> ``output/plots/``."""
-    table = ds.dataset(os.path.join(output, "timelines"), format="parquet").to_table()
+    table = read_table(os.path.join(output, "timelines"))
     by_media: dict[str, list[dict]] = defaultdict(list)
-    for row in table.to_pylist():
+    for row in (table.to_pylist() if table is not None else []):
         by_media[row["source_uri"]].append(row)
     plots_dir = os.path.join(output, "plots")
     os.makedirs(plots_dir, exist_ok=True)
@@ -34,12 +33,23 @@ def render_plots(output: str) -> list[str]:
     return paths
 
 
+def _without(argv: list[str], names: tuple[str, ...]) -> list[str]:
+    """``argv`` less the options ``names`` and their values (``--name V`` or ``--name=V``)."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token in names:
+            skip = True
+        elif token.split("=", 1)[0] not in names:
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="m2p demo", description=__doc__)
-    parser.add_argument("--output", default="out/demo")
-    parser.add_argument("--video-size", default="640x360",
-                        help="size of the generated demo video (default %(default)s)")
-    args, rest = parser.parse_known_args(argv)
+    argv = list(argv or [])
+    args, _ = demo_parser().parse(argv)
+    rest = _without(argv, DEMO_OWN_OPTIONS)  # for the pipelines
     media_dir = os.path.join(args.output, "media")
     print(f"demo media -> {media_dir}")
     demo_paths = write_demo_media(media_dir)
@@ -87,7 +97,7 @@ def recolor_demo(output: str, video: str, rest: list[str], times_s: tuple[float,
     from transforms.layout import video_output_path
 
     summary = recolor.run([video, "--output", output, *rest])
-    print(summary.text().splitlines()[-1])
+    print(summary.text().splitlines()[0])  # the videos' line
     after_path = video_output_path(fsio.join(output, "media"), recolor.matched_uri(video))
     stills_dir = os.path.join(output, "stills")
     os.makedirs(stills_dir, exist_ok=True)

@@ -1,67 +1,39 @@
-"""``m2p evaluate``: artist-disjoint cross-validation of the model against baselines."""
+"""m2p evaluate: artist-disjoint cross-validation of the model against baselines."""
 
 from __future__ import annotations
 
-import argparse
 import json
-from dataclasses import replace
 from pathlib import Path
 
+from commands.args import evaluate_parser
+from commands.recipe import cache_dir_of, recipe_of
 from m2p_core.model.network import ModelConfig
+from m2p_core.training import load_features, load_waves, with_synthetic
 from m2p_core.training.evaluation import cross_validate, format_table
 from m2p_core.training.manifest import read_manifest
-from m2p_core.training.stages import (
-    SHIPPED_SYNTHETIC_CLIPS,
-    TrainConfig,
-    default_cache_dir,
-    load_features,
-    load_waves,
-    with_synthetic,
-)
 
 
 def main(argv: list[str] | None = None) -> int:
-    d = TrainConfig()
-    parser = argparse.ArgumentParser(prog="m2p evaluate", description=__doc__)
-    parser.add_argument("--manifest", required=True)
-    parser.add_argument("--folds", type=int, default=d.val_folds,
-                        help="number of artist-disjoint folds (all are evaluated)")
-    parser.add_argument("--only-fold", type=int, default=None, help="evaluate one fold only")
-    parser.add_argument("--epochs", type=int, default=d.epochs)
-    parser.add_argument("--decoder-epochs", type=int, default=d.decoder_epochs)
-    parser.add_argument("--no-codec-augmentation", action="store_true")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--threads", type=int, default=d.threads,
-                        help="torch threads (0 = torch's default)")
-    parser.add_argument("--synthetic-clips", type=int, default=SHIPPED_SYNTHETIC_CLIPS,
-                        help="add this many labelled synthetic clips "
-                             "(m2p_core/synth/training_set.py) "
-                             "to training; never to validation")
-    parser.add_argument("--synthetic-weight", type=float, default=d.synthetic_weight,
-                        help="loss weight of a synthetic clip relative to a real one")
-    parser.add_argument("--cache-dir", type=Path, default=default_cache_dir())
-    parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON")
-    args = parser.parse_args(argv)
-    cfg = replace(d, val_folds=args.folds, epochs=args.epochs,
-                  decoder_epochs=args.decoder_epochs, seed=args.seed, threads=args.threads,
-                  codec_variants=() if args.no_codec_augmentation else d.codec_variants,
-                  synthetic_clips=args.synthetic_clips, synthetic_weight=args.synthetic_weight)
+    args, _ = evaluate_parser().parse(argv)
+    cache_dir = cache_dir_of(args)
+    cfg = recipe_of(args, val_folds=args.folds)
     model_config = ModelConfig()
     real_rows = read_manifest(args.manifest)
-    rows = with_synthetic(real_rows, cfg, args.cache_dir)  # synthetic rows appended after them
+    rows = with_synthetic(real_rows, cfg, cache_dir)  # synthetic rows appended after them
     # the MP3 variant is always computed, for the codec-robustness column
     variants = tuple(dict.fromkeys((*cfg.codec_variants, "mp3_128k")))
-    feats = load_features(rows, model_config, variants, args.cache_dir)
+    feats = load_features(rows, model_config, variants, cache_dir)
     train_feats = {v: f for v, f in feats.items() if v == "orig" or v in cfg.codec_variants}
     # raw audio only for the splice test, which uses held-out (real) clips: same indices as rows
-    waves = load_waves(real_rows, model_config.sample_rate, args.cache_dir)
+    waves = load_waves(real_rows, model_config.sample_rate, cache_dir)
     folds = [args.only_fold] if args.only_fold is not None else list(range(args.folds))
     table = cross_validate(rows, train_feats, waves, cfg, model_config, folds,
                            eval_feats=feats)
     print(format_table(table))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"folds": folds, "config": {
+        json_path = Path(args.json)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps({"folds": folds, "config": {
             "epochs": cfg.epochs, "decoder_epochs": cfg.decoder_epochs,
             "codec_variants": list(cfg.codec_variants),
             "synthetic_clips": cfg.synthetic_clips, "synthetic_weight": cfg.synthetic_weight,

@@ -1,4 +1,4 @@
-"""``m2p export``: palette timelines -> palettes for designers' and colourists' tools.
+"""m2p export: palette timelines -> palettes for designers' and colourists' tools.
 
     m2p export DIR --format cube|gpl|ase|css|json|mpl[,...]|all --output OUT
 
@@ -17,34 +17,81 @@ No Beam: the timelines are small (one row per window), read with pyarrow.
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 from collections import defaultdict
 
 import pyarrow.dataset as ds
 
+from commands.args import export_parser
 from m2p_core.outputs import exports
 from m2p_core.outputs.exports import FORMATS, NamedPalette
 from m2p_core.outputs.naming import output_stem
 from m2p_core.palette.sections import DEFAULT_THRESHOLD, find_sections, whole_media
+from pipelines.args import EXIT_NOTHING_DONE, EXIT_OK, UsageError
 from transforms import fsio
 
 
 def timelines_dir_of(path: str) -> str:
-    sub = fsio.join(path.rstrip("/"), "timelines")
+    """The timelines folder of ``path``: a run's output folder (``DIR/timelines``) or that
+    ``timelines/`` folder itself. A folder that is neither is a usage error saying what to
+    pass."""
+    path = path.rstrip("/") or "/"
+    sub = fsio.join(path, "timelines")
     if fsio.is_local(path):
-        return sub if os.path.isdir(sub) else path
-    return sub if fsio.FileSystems.match([sub + "/*.parquet"])[0].metadata_list else path
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such folder")
+        if not os.path.isdir(path):
+            raise UsageError(f"{path} is a file: pass the --output folder of an m2p run")
+        if os.path.isdir(sub):
+            return sub
+        if os.path.basename(path) == "timelines" or parquet_files(path):
+            return path
+        raise UsageError(f"{path} has no timelines/ folder: pass the --output folder of an m2p "
+                         "run (the folder that holds timelines/)")
+    if parquet_files(sub):
+        return sub
+    return path
+
+
+def run_dir_of(path: str) -> str:
+    """The run folder of ``path`` (a run's output folder or its ``timelines/`` folder)."""
+    tdir = timelines_dir_of(path)
+    return tdir[: -len("/timelines")] if tdir.endswith("/timelines") else tdir
+
+
+def parquet_files(folder: str) -> list[str]:
+    """The Parquet files in ``folder`` (not hidden temp files, nothing else that lies there)."""
+    if fsio.is_local(folder):
+        if not os.path.isdir(folder):
+            return []
+        return sorted(os.path.join(folder, n) for n in os.listdir(folder)
+                      if n.endswith(".parquet") and not n.startswith((".", "_"))
+                      and os.path.isfile(os.path.join(folder, n)))
+    try:
+        found = fsio.FileSystems.match([fsio.join(folder, "*.parquet")])
+    except Exception:  # noqa: BLE001 - an unreachable or empty prefix
+        return []
+    return sorted(m.path for r in found for m in r.metadata_list
+                  if not m.path.rsplit("/", 1)[-1].startswith((".", "_")))
+
+
+def read_table(folder: str):
+    """All Parquet rows of ``folder`` as one pyarrow Table (None when it has none); files that
+    are not Parquet are ignored."""
+    if fsio.is_local(folder):
+        files = parquet_files(folder)
+        return ds.dataset(files, format="parquet").to_table() if files else None
+    if not parquet_files(folder):
+        return None
+    return ds.dataset(folder, format="parquet", exclude_invalid_files=True).to_table()
 
 
 def read_timelines(path: str) -> dict[str, list[dict]]:
     """source_uri -> its timeline rows (empty if there are none)."""
-    tdir = timelines_dir_of(path)
-    if fsio.is_local(tdir) and not os.path.isdir(tdir):
-        return {}
-    table = ds.dataset(tdir, format="parquet").to_table()
+    table = read_table(timelines_dir_of(path))
     by_media: dict[str, list[dict]] = defaultdict(list)
-    for row in table.to_pylist():
+    for row in (table.to_pylist() if table is not None else []):
         by_media[row["source_uri"]].append(row)
     return dict(by_media)
 
@@ -55,7 +102,7 @@ def parse_formats(text: str) -> list[str]:
         return list(FORMATS)
     bad = [n for n in names if n not in FORMATS]
     if bad or not names:
-        raise SystemExit(f"m2p export: unknown format(s) {bad or text!r}; choose from "
+        raise UsageError(f"unknown format(s) {', '.join(bad) or repr(text)}; choose from "
                          f"{', '.join(FORMATS)} or all")
     return names
 
@@ -107,27 +154,25 @@ def export_media(uri: str, rows: list[dict], formats: list[str], out_dir: str,
 
 
 def run(argv: list[str] | None = None) -> dict[str, list[str]]:
-    parser = argparse.ArgumentParser(prog="m2p export", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("timelines", help="a run's output folder or its timelines/ folder")
-    parser.add_argument("--format", required=True,
-                        help=f"one or more of {','.join(FORMATS)} (comma-separated), or all")
-    parser.add_argument("--output", required=True, help="folder for the exported files")
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                        help="CIEDE2000 distance that starts a new section (default %(default)s)")
-    parser.add_argument("--lut-size", type=int, default=exports.LUT_SIZE,
-                        help="3D LUT grid size for cube (default %(default)s)")
-    parser.add_argument("--strength", type=float, default=1.0,
-                        help="cube: 0 = identity, 1 = full palette grade (default 1)")
-    args = parser.parse_args(argv)
+    args, _ = export_parser().parse(argv)
     formats = parse_formats(args.format)
     if not 2 <= args.lut_size <= 129:
-        raise SystemExit("m2p export: --lut-size must be in 2..129")
+        raise UsageError("--lut-size must be in 2..129")
     if not 0.0 <= args.strength <= 1.0:
-        raise SystemExit("m2p export: --strength must be in [0, 1]")
-    fsio.makedirs(args.output)
+        raise UsageError("--strength must be in [0, 1]")
+    tdir = timelines_dir_of(args.timelines)
+    if fsio.is_local(tdir) and fsio.is_local(args.output):
+        out, tl = os.path.realpath(args.output), os.path.realpath(tdir)
+        if out == tl or out.startswith(tl + os.sep):
+            raise UsageError(f"--output {args.output} is inside {tdir}, which holds only "
+                             f"timelines: pass another folder, e.g. {run_dir_of(tdir)}/exports")
+    try:
+        fsio.makedirs(args.output)
+    except OSError as e:
+        raise UsageError(f"cannot write to --output {args.output}: {e.strerror or e}") from None
+    timelines = read_timelines(tdir)
     out: dict[str, list[str]] = {}
-    for uri, rows in sorted(read_timelines(args.timelines).items()):
+    for uri, rows in sorted(timelines.items()):
         out[uri] = export_media(uri, rows, formats, args.output, args.threshold, args.lut_size,
                                 args.strength)
     return out
@@ -136,5 +181,8 @@ def run(argv: list[str] | None = None) -> dict[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     written = run(argv)
     n = sum(len(v) for v in written.values())
+    if not written:
+        print("export: no timelines to export (run m2p timeline first)", file=sys.stderr)
+        return EXIT_NOTHING_DONE
     print(f"export: {n} files for {len(written)} media")
-    return 0
+    return EXIT_OK

@@ -58,23 +58,8 @@ from transforms.match import MatchedMedia, match_inputs
 #: ~0.3 s that one more chunk costs: ~1 %; for one-second clips the same cost is 20-50 %, so
 #: catalogues of very short clips want a larger --chunk-size) and for the video commands (each
 #: input is seconds to minutes of work, and their videos are written one by one anyway).
-DEFAULT_CHUNK_SIZE = {"timeline": 32, "video": 8}
-DEFAULT_CHUNK_MB = 256.0
 
 S = TypeVar("S")
-
-
-def add_chunk_arguments(parser: argparse.ArgumentParser, default_size: int) -> None:
-    parser.add_argument("--chunk-size", dest="chunk_size", type=int, default=default_size,
-                        metavar="N",
-                        help="local runs: run the inputs in chunks of at most N, each written "
-                             "before the next starts, so a killed run loses at most one chunk "
-                             f"(default {default_size}; 0 = one pipeline for all inputs; "
-                             "other runners always run one pipeline)")
-    parser.add_argument("--chunk-mb", dest="chunk_mb", type=float, default=DEFAULT_CHUNK_MB,
-                        metavar="MB",
-                        help="and of at most MB megabytes of input (an input larger than "
-                             f"that is a chunk of its own; default {DEFAULT_CHUNK_MB:g})")
 
 
 def is_chunked(args: argparse.Namespace, beam_argv: list[str], test_pipeline=None) -> bool:
@@ -238,15 +223,18 @@ def run_command(args: argparse.Namespace, beam_argv: list[str], inputs: list[str
                 summarise_fn: Callable[[object, float], S],
                 counts: Callable[[S], tuple[int, int, int]],
                 test_pipeline: beam.Pipeline | None = None,
-                extra_failures: Sequence[dict] = (), what: str = "inputs") -> S:
+                extra_failures: Sequence[dict] = (), what: str = "inputs",
+                extensions: frozenset[str] | None = None,
+                add_ignored: Callable[[S, int], S] = lambda summary, n: summary) -> S:
     """A command's pipeline(s): ``build_fn(p, None)`` once (it matches ``inputs`` itself), or,
     on a local runner (:func:`is_chunked`), ``inputs`` matched here and the pipeline
     ``build_fn(p, chunk_file)`` run once per chunk. ``extra_failures``: other match failure
-    rows, for the first chunk."""
+    rows, for the first chunk. ``extensions``: what a folder scan keeps (default audio and
+    video); ``add_ignored(summary, n)`` records the ``n`` files it left out."""
     if not is_chunked(args, beam_argv, test_pipeline):
         return run_pipeline(args, beam_argv, lambda p: build_fn(p, None), summarise_fn,
                             test_pipeline)
-    media, failures = match_inputs(inputs, run_id)
+    media, failures, ignored = match_inputs(inputs, run_id, extensions)
     chunks = plan_chunks(media, [*failures, *extra_failures], args.chunk_size, args.chunk_mb)
     remove_stale_chunk_dirs()
     with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:
@@ -276,6 +264,6 @@ def run_command(args: argparse.Namespace, beam_argv: list[str], inputs: list[str
             return summary
 
         try:
-            return run_chunks(chunks, run_chunk, counts, what)
+            return add_ignored(run_chunks(chunks, run_chunk, counts, what), ignored)
         finally:
             gc.unfreeze()

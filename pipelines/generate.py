@@ -15,17 +15,12 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from m2p_core.generate.video import DEFAULT_FPS, DEFAULT_STYLE, STYLES, VideoSpec, parse_size
+from m2p_core.generate.render import VideoSpec
 from m2p_core.outputs.progress import PROGRESS
-from pipelines.chunked import (
-    DEFAULT_CHUNK_SIZE,
-    ChunkFile,
-    add_chunk_arguments,
-    is_chunked,
-    run_command,
-)
-from pipelines.options import add_common_arguments
-from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.args import UsageError, generate_parser
+from pipelines.chunked import ChunkFile, is_chunked, run_command
+from pipelines.options import is_dry_run, prepare_output
+from pipelines.summary import RunSummary, finish, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
 from transforms.generate import GenerateVideo
@@ -48,27 +43,28 @@ class GenerateSummary:
     def frames_per_s(self) -> float:
         return self.frames / self.timeline.wall_s if self.timeline.wall_s > 0 else 0.0
 
+    @property
+    def done(self) -> int:
+        return self.videos + self.skipped
+
     def text(self) -> str:
+        frames = (f", {self.frames} frames ({self.frames_per_s:.0f} frames/s overall)"
+                  if self.videos else "")
         return (f"{self.timeline.text()}\ngenerate: {self.videos} videos written, {self.skipped} "
-                f"skipped (already done), {self.frames} frames "
-                f"({self.frames_per_s:.0f} frames/s overall) -> "
-                f"{fsio.join(self.timeline.output, 'media')}")
+                f"skipped (already done){frames} -> {fsio.join(self.timeline.output, 'media')}")
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="m2p generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("inputs", nargs="+", help="audio (or video) files, folders or globs")
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    parser.add_argument("--size", default="640x360", help="WIDTHxHEIGHT, even (default 640x360)")
-    parser.add_argument("--fps", type=int, default=DEFAULT_FPS, help="frames per second")
-    parser.add_argument("--style", default=DEFAULT_STYLE, choices=sorted(STYLES),
-                        help=f"visual style (default {DEFAULT_STYLE})")
-    parser.add_argument("--crf", type=int, default=VideoSpec.crf, help="libx264 CRF")
-    parser.add_argument("--preset", default=VideoSpec.preset, help="libx264 preset")
-    add_common_arguments(parser)
-    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["video"])
-    return parser.parse_known_args(argv)
+    """(options, the flags for Beam); see :func:`pipelines.args.generate_parser`."""
+    return generate_parser().parse(argv)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 640x360, got {text!r}") from None
+    return w, h
 
 
 def build(p: beam.Pipeline, opts: TimelineOptions, spec: VideoSpec,
@@ -97,27 +93,29 @@ def run(argv: list[str] | None = None,
         width, height = parse_size(args.size)
         spec = VideoSpec(width, height, args.fps, args.style, args.crf, args.preset)
     except ValueError as e:
-        raise SystemExit(f"m2p generate: {e}") from None
+        raise UsageError(str(e)) from None
     is_chunked(args, beam_argv)  # (checks --chunk-size/--chunk-mb)
     opts = resolve_options(args)
-    for sub in ("timelines", "failures", "media"):
-        fsio.makedirs(fsio.join(opts.output, sub))
+    dry_run = is_dry_run(beam_argv)
+    prepare_output(opts.output, ("timelines", "failures", "media"))
     PROGRESS.reset()
     t0 = time.perf_counter()
 
     def summary_of(result, wall_s: float) -> GenerateSummary:
-        timeline = summarise(result, opts.run_id, opts.output, wall_s)
-        return GenerateSummary(timeline, _counter(result, "videos_generated"),
-                               _counter(result, "videos_skipped"),
-                               _counter(result, "frames_generated"))
+        timeline = summarise(result, opts.run_id, opts.output, wall_s, dry_run=dry_run)
+        return GenerateSummary(timeline, metric_count(result, "videos_generated"),
+                               metric_count(result, "videos_skipped"),
+                               metric_count(result, "frames_generated"))
 
     summary = run_command(
         args, beam_argv, opts.inputs, opts.run_id, lambda p, chunk: build(p, opts, spec, chunk),
-        summary_of, lambda s: (s.videos, s.skipped, s.failures), test_pipeline)
+        summary_of, lambda s: (s.videos, s.skipped, s.failures), test_pipeline,
+        add_ignored=lambda s, n: dataclasses.replace(s, timeline=dataclasses.replace(
+            s.timeline, ignored=s.timeline.ignored + n)))
     return dataclasses.replace(summary, timeline=dataclasses.replace(
         summary.timeline, wall_s=time.perf_counter() - t0))
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(run(argv).text())
-    return 0
+    s = run(argv)
+    return finish("generate", s.text(), s.done, s.timeline)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import shlex
@@ -149,6 +150,18 @@ class ForkServer:
         return (f"{prefix}{shlex.quote(sys.executable)} -S -c {shlex.quote(_CLIENT)} "
                 f"{shlex.quote(self.socket_path)} {self.pid}")
 
+    def stop_now(self, timeout: float = 2.0) -> None:
+        """Stop the workers at once (Ctrl-C): the server terminates them (SIGTERM: no
+        tracebacks) while this process still answers them, then exits."""
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.write(b"stop\n")
+                self._proc.stdin.flush()
+                self._proc.stdin.close()
+            self._proc.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+
     def close(self) -> None:
         if self._proc.stdin is not None:
             try:
@@ -182,6 +195,12 @@ def fork_server(workers: int, preload: Sequence[str] = (),
         s.close()
     _SERVER = ForkServer(workers, preload, model_path)
     return _SERVER
+
+
+def stop_workers_now() -> None:
+    """Ctrl-C in the launcher: terminate this process's local workers before it leaves."""
+    if _SERVER is not None and _SERVER.alive():
+        _SERVER.stop_now()
 
 
 def close_fork_server() -> None:
@@ -254,6 +273,8 @@ def _run_worker(conn) -> None:
 
         sdk_worker_main.main([])
         code = 0
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the launcher says it
+        code = 130
     except BaseException:  # noqa: BLE001 - report anything, then exit with a status
         traceback.print_exc()
     finally:
@@ -284,19 +305,20 @@ def _preload(modules: Sequence[str], model_path: str | None) -> None:
             logging.getLogger(__name__).warning("fork server: cannot preload %s: %s", name, e)
     try:  # builds the model once: front-end filterbanks and everything it imports are warm,
         # and the forked workers find it loaded (transforms.inference.load_model_cached)
-        from m2p_core.model.checkpoint import default_checkpoint_path
+        from m2p_core.model.checkpoint import resolve_model_path
         from transforms import fsio
         from transforms.inference import load_model_cached
 
-        path = model_path or default_checkpoint_path()
+        path = resolve_model_path(model_path)
         if fsio.is_local(path):
             load_model_cached(path, "cpu")
     except Exception as e:
         logging.getLogger(__name__).warning("fork server: cannot preload the model: %s", e)
 
 
-def _reap_workers(timeout: float = 0.0) -> None:
-    """Reap finished workers; with ``timeout``, wait up to that long for all of them."""
+def _reap_workers(timeout: float = 0.0, children: set[int] | None = None) -> None:
+    """Reap finished workers (removed from ``children``); with ``timeout``, wait up to that
+    long for all of them."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -307,6 +329,8 @@ def _reap_workers(timeout: float = 0.0) -> None:
             if time.monotonic() >= deadline:
                 return
             time.sleep(0.01)
+        elif children is not None:
+            children.discard(pid)
 
 
 def serve(socket_path: str, preload: Sequence[str], model_path: str | None) -> int:
@@ -322,19 +346,27 @@ def serve(socket_path: str, preload: Sequence[str], model_path: str | None) -> i
     listener.listen(64)
     os.rename(tmp, socket_path)  # clients connect only once the server is ready
     stdin = sys.stdin.fileno()
+    children: set[int] = set()
     while True:
         ready, _, _ = select.select([listener, stdin], [], [], 1.0)
-        _reap_workers()
-        if stdin in ready and not os.read(stdin, 1 << 12):
+        _reap_workers(children=children)
+        data = os.read(stdin, 1 << 12) if stdin in ready else b"-"
+        if not data or b"stop" in data:  # the launcher is done, or stopped (Ctrl-C)
             listener.close()
+            if data:  # stop: end the workers now, quietly (SIGTERM is theirs by default)
+                for pid in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
             _reap_workers(timeout=2.0)  # (so their CPU time is accounted to this process)
             os._exit(0)  # nothing else to clean up; skips seconds of interpreter teardown
         if listener in ready:
             conn, _ = listener.accept()
-            if os.fork() == 0:
+            pid = os.fork()
+            if pid == 0:
                 listener.close()
                 os.close(stdin)
                 _run_worker(conn)  # never returns
+            children.add(pid)
             conn.close()
 
 

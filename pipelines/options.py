@@ -1,13 +1,14 @@
-"""Command-line options shared by the pipelines, and the runner choice.
+"""The runner choice and run ids of the pipelines (their command lines: pipelines/args.py).
 
-Unknown flags are handed to Beam's PipelineOptions. The default runner is Beam's in-process
-FnApiRunner (what DirectRunner runs portable pipelines on) instantiated directly, so no run ever
-tries to download the Prism runner binary.
+The flags Beam's PipelineOptions know are handed to Beam (pipelines/args.py sorts them out).
+The default runner is Beam's in-process FnApiRunner (what DirectRunner runs portable pipelines
+on) instantiated directly, so no run ever tries to download the Prism runner binary.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import uuid
@@ -26,50 +27,9 @@ from apache_beam.portability.api import beam_runner_api_pb2
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
 from pipelines import local_workers
+from pipelines.args import add_common_arguments  # noqa: F401 - its old home
 
 LOCAL_RUNNERS = {"directrunner", "fnapirunner", "direct"}
-
-
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--window", dest="window_s", type=float, default=10.0,
-                        help="analysis window in seconds (default 10)")
-    parser.add_argument("--hop", dest="hop_s", type=float, default=5.0,
-                        help="hop between window starts in seconds (default 5)")
-    parser.add_argument("--model", dest="model_path", default=None,
-                        help="checkpoint path/URI (default: the one shipped in the package)")
-    parser.add_argument("--batch-size", type=int, default=16,
-                        help="windows per inference batch (default 16, the fastest per window "
-                             "on CPUs; larger on a GPU); every batch has exactly this many "
-                             "(a bundle's last one is padded), so results never depend on how "
-                             "windows were grouped")
-    parser.add_argument("--min-batch-size", type=int, default=None, metavar="N",
-                        help="let Beam size batches adaptively between N and --batch-size "
-                             "(no padding; results may then differ in the last bits between "
-                             "runs with different --workers)")
-    parser.add_argument("--device", choices=["auto", "CPU", "GPU"], default="auto",
-                        help="inference device for RunInference: auto (default) = the GPU "
-                             "wherever the worker has a usable CUDA device, else the CPU; GPU "
-                             "= the same with a warning when it falls back to the CPU")
-    parser.add_argument("--model-copies", type=int, default=None, metavar="N",
-                        help="RunInference model copies per worker machine, shared by its "
-                             "processes (default: one per worker process); e.g. 1 on a "
-                             "Dataflow GPU worker to hold one model in GPU memory")
-    parser.add_argument("--runner", default="DirectRunner",
-                        help="Beam runner (default: the in-process DirectRunner engine)")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="local worker processes (DirectRunner multi-processing; each "
-                             "gets its share of the cores for torch; default 1: in this "
-                             "process)")
-    parser.add_argument("--force", action="store_true",
-                        help="redo inputs whose outputs are already complete")
-    parser.add_argument("--decode-timeout", dest="decode_timeout_s", type=float, default=600.0,
-                        metavar="SECONDS",
-                        help="time budget for decoding one input; past it the input becomes "
-                             "a failures row (default 600)")
-    parser.add_argument("--max-duration", dest="max_duration_s", type=float, default=86400.0,
-                        metavar="SECONDS",
-                        help="inputs declaring or decoding to more audio than this become a "
-                             "failures row (default 86400 = 24 h)")
 
 
 def new_run_id() -> str:
@@ -155,3 +115,28 @@ def make_pipeline(args: argparse.Namespace, beam_argv: list[str],
     options = PipelineOptions([*beam_argv, f"--runner={args.runner}"])
     options.view_as(StandardOptions).runner = args.runner
     return beam.Pipeline(options=options)
+
+
+def prepare_output(output: str, subdirs: tuple[str, ...] = ("timelines", "failures")) -> None:
+    """Create the output folders, or stop with one line saying why they cannot be written
+    (a file in the way, no permission, a read-only disk): before any work starts."""
+    from pipelines.args import UsageError
+    from transforms import fsio
+
+    if fsio.is_local(output) and os.path.exists(output) and not os.path.isdir(output):
+        raise UsageError(f"--output {output} is a file, not a folder")
+    try:
+        for sub in subdirs:
+            folder = fsio.join(output, sub)
+            fsio.makedirs(folder)
+            if fsio.is_local(folder):  # a probe: permissions, read-only disks
+                probe = os.path.join(folder, f".m2p-write-probe-{os.getpid()}")
+                with open(probe, "wb"):
+                    pass
+                os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write to --output {output}: "
+                         f"{e.strerror or type(e).__name__}"
+                         f"{f' ({e.filename})' if getattr(e, 'filename', None) else ''}") from None
+    except Exception as e:  # noqa: BLE001 - e.g. an unknown filesystem scheme
+        raise UsageError(f"cannot write to --output {output}: {e}") from None

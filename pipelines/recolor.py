@@ -1,4 +1,5 @@
-"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes (DESIGN §5).
+"""``m2p recolor``: videos in, recoloured videos out, following the music's palettes
+(docs/ARCHITECTURE.md "Recolouring").
 
     videos --Match--> RecolorVideo --> DIR/media/<name>.mp4
     music  --Match--> Window --> Infer --> Rows --> WriteTimelines --(side input)--^
@@ -18,74 +19,73 @@ import apache_beam as beam
 
 from m2p_core.recolor.segments import DEFAULT_SEGMENT_S
 from m2p_core.recolor.video import RecolorParams
-from pipelines.chunked import (
-    DEFAULT_CHUNK_SIZE,
-    ChunkFile,
-    add_chunk_arguments,
-    is_chunked,
-    run_command,
-)
-from pipelines.options import LOCAL_RUNNERS, add_common_arguments, is_dry_run
-from pipelines.summary import RunSummary, _counter, summarise
+from pipelines.args import UsageError, recolor_parser
+from pipelines.chunked import ChunkFile, is_chunked, run_command
+from pipelines.options import LOCAL_RUNNERS, is_dry_run, prepare_output
+from pipelines.summary import RunSummary, finish, metric_count, summarise
 from pipelines.timeline import TimelineOptions, build_timelines, resolve_options
 from transforms import fsio
-from transforms.match import LoadMedia, MatchedMedia, MatchMedia, match_inputs
+from transforms.match import (
+    IMAGE_EXTENSIONS,
+    VIDEO_EXTENSIONS,
+    LoadMedia,
+    MatchedMedia,
+    MatchMedia,
+    match_inputs,
+)
 from transforms.recolor import RecolorImages, RecolorVideo
 from transforms.write import WriteFailures
 
 
 @dataclass(frozen=True)
 class RecolorSummary:
-    timeline: RunSummary
+    timeline: RunSummary  # the palette analysis (the videos' soundtracks, or the --music)
     recolored: int
     skipped: int
     frames: int
     segments: int = 0  # segments of long videos recoloured apart (--segment-s)
+    inputs: int = 0  # videos (images) that reached the recolour step
+    images: bool = False
 
     @property
     def failures(self) -> int:
         return self.timeline.failures
 
+    @property
+    def done(self) -> int:
+        return self.recolored + self.skipped
+
     def text(self) -> str:
+        t = self.timeline
+        kind = "image" if self.images else "video"
+        failed = max(self.inputs - self.done, 0)
         split = f" (long videos as {self.segments} segments)" if self.segments else ""
-        return (f"{self.timeline.text()}\nrecolor: {self.recolored} written, {self.skipped} "
-                f"skipped (already done), {self.frames} frames{split} -> "
-                f"{fsio.join(self.timeline.output, 'media')}")
-
-
-def add_recolor_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    parser.add_argument("--strength", type=float, default=RecolorParams.strength,
-                        help="0 = unchanged (exact), 1 = full transfer (default %(default)s)")
-    parser.add_argument("--no-skin-protection", dest="protect_skin", action="store_false",
-                        help="let skin tones follow the palette too")
-    add_common_arguments(parser)
-    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["video"])
+        frames = "" if self.images or not self.recolored else f", {self.frames} frames{split}"
+        ignored = f", {t.ignored} ignored (not {kind}s)" if t.ignored else ""
+        return (f"run {t.run_id}: {self.inputs} {kind}{'s' if self.inputs != 1 else ''}: "
+                f"{self.recolored} recoloured, {self.skipped} skipped (already done), "
+                f"{failed} failed{ignored}{frames} in {t.wall_s:.1f} s -> "
+                f"{fsio.join(t.output, 'media')}\n"
+                f"palettes: {t.text('sources', run_prefix=False)}")
 
 
 def parse_args(argv: list[str] | None, images: bool = False
                ) -> tuple[argparse.Namespace, list[str]]:
-    prog = "m2p recolor-image" if images else "m2p recolor"
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
-    parser.add_argument("inputs", nargs="+",
-                        help="images" if images else "videos: files, folders or glob patterns")
-    music_help = "audio whose palettes drive the colours"
-    if not images:
-        music_help += " (default: each video's own soundtrack)"
-    parser.add_argument("--music", required=images, default=None, help=music_help)
-    add_recolor_arguments(parser)
-    if not images:
-        parser.add_argument("--crf", type=int, default=RecolorParams.crf,
-                            help="libx264 CRF (default %(default)s)")
-        parser.add_argument("--preset", default=RecolorParams.preset,
-                            help="libx264 preset (default %(default)s)")
-        parser.add_argument("--segment-s", dest="segment_s", type=float, default=None,
-                            metavar="SECONDS",
-                            help="recolour videos longer than 1.5 x SECONDS as segments of about "
-                                 "SECONDS in parallel, joined without re-encoding; 0 = never "
-                                 f"(default: {DEFAULT_SEGMENT_S:g} with parallel workers, i.e. "
-                                 "another runner or --workers > 1; else 0)")
-    return parser.parse_known_args(argv)
+    """(options, the flags for Beam); see :func:`pipelines.args.recolor_parser`."""
+    return recolor_parser(images).parse(argv)
+
+
+def check_music(music: str | None) -> None:
+    """A local ``--music`` must be a readable file: said in one line before the run starts
+    (a remote one is checked by the run itself: nothing remote is touched before it)."""
+    if not music or not fsio.is_local(music):
+        return
+    if not os.path.exists(music):
+        raise UsageError(f"--music {music}: no such file")
+    if os.path.isdir(music):
+        raise UsageError(f"--music {music} is a folder: pass one audio file")
+    if not os.access(music, os.R_OK):
+        raise UsageError(f"--music {music} cannot be read (permission denied)")
 
 
 def segment_seconds(args: argparse.Namespace) -> float:
@@ -94,7 +94,7 @@ def segment_seconds(args: argparse.Namespace) -> float:
     value = getattr(args, "segment_s", None)
     if value is not None:
         if value < 0:
-            raise SystemExit("--segment-s must be >= 0")
+            raise UsageError("--segment-s must be >= 0")
         return float(value)
     if args.runner.lower() in LOCAL_RUNNERS and args.workers <= 1:
         return 0.0
@@ -114,7 +114,8 @@ def build(p: beam.Pipeline, opts: TimelineOptions, params: RecolorParams, music:
     With ``chunk`` (:mod:`pipelines.chunked`): that chunk's videos, matched beforehand, and the
     ``--music`` as ``music_media`` (its timeline is made in the first chunk only)."""
     if chunk is None:
-        media = p | "MatchVideos" >> MatchMedia(videos, opts.run_id)
+        media = p | "MatchVideos" >> MatchMedia(
+            videos, opts.run_id, IMAGE_EXTENSIONS if images else VIDEO_EXTENSIONS)
         audio = p | "MatchMusic" >> MatchMedia([music], opts.run_id) if music else media
     else:
         media = p | "Videos" >> LoadMedia(chunk.inputs)
@@ -139,34 +140,41 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
         images: bool = False) -> RecolorSummary:
     args, beam_argv = parse_args(argv, images)
     if not 0.0 <= args.strength <= 1.0:
-        raise SystemExit("--strength must be in [0, 1]")
+        raise UsageError(f"--strength must be in [0, 1] (got {args.strength:g})")
+    check_music(args.music)
     chunked = is_chunked(args, beam_argv, test_pipeline)
     opts = resolve_options(args)
     params = RecolorParams(strength=args.strength, protect_skin=args.protect_skin,
+                           look=args.look,
                            crf=getattr(args, "crf", RecolorParams.crf),
                            preset=getattr(args, "preset", RecolorParams.preset))
     segment_s = 0.0 if images else segment_seconds(args)
-    for sub in ("timelines", "failures", "media"):
-        fsio.makedirs(fsio.join(opts.output, sub))
-    if not is_dry_run(beam_argv):  # temp files (segments too) left by a killed run
+    dry_run = is_dry_run(beam_argv)
+    prepare_output(opts.output, ("timelines", "failures", "media"))
+    if not dry_run:  # temp files (segments too) left by a killed run
         fsio.remove_stale_temps(fsio.join(opts.output, "media"), older_than=time.time())
     t0 = time.perf_counter()
     music_media, music_failures = [], []
     if chunked and args.music:  # matched once, like the videos
-        music_media, music_failures = match_inputs([args.music], opts.run_id)
+        music_media, music_failures, _ = match_inputs([args.music], opts.run_id)
 
     def summary_of(result, wall_s: float) -> RecolorSummary:
-        timeline = summarise(result, opts.run_id, opts.output, wall_s)
-        return RecolorSummary(timeline, _counter(result, "recolored"),
-                              _counter(result, "recolor_skipped"), _counter(result, "frames"),
-                              _counter(result, "recolor_segments"))
+        timeline = summarise(result, opts.run_id, opts.output, wall_s, dry_run=dry_run)
+        return RecolorSummary(timeline, metric_count(result, "recolored"),
+                              metric_count(result, "recolor_skipped"),
+                              metric_count(result, "frames"),
+                              metric_count(result, "recolor_segments"),
+                              metric_count(result, "recolor_inputs"), images)
 
     summary = run_command(
         args, beam_argv, list(args.inputs), opts.run_id,
         lambda p, chunk: build(p, opts, params, args.music, list(args.inputs), images,
                                segment_s, chunk, music_media),
         summary_of, lambda s: (s.recolored, s.skipped, s.failures), test_pipeline,
-        extra_failures=music_failures, what="images" if images else "videos")
+        extra_failures=music_failures, what="images" if images else "videos",
+        extensions=IMAGE_EXTENSIONS if images else VIDEO_EXTENSIONS,
+        add_ignored=lambda s, n: dataclasses.replace(s, timeline=dataclasses.replace(
+            s.timeline, ignored=s.timeline.ignored + n)))
     return dataclasses.replace(summary, timeline=dataclasses.replace(
         summary.timeline, wall_s=time.perf_counter() - t0))
 
@@ -178,10 +186,10 @@ def run_images(argv: list[str] | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(run(argv).text())
-    return 0
+    s = run(argv)
+    return finish("recolor", s.text(), s.done, s.timeline)
 
 
 def main_images(argv: list[str] | None = None) -> int:
-    print(run_images(argv).text())
-    return 0
+    s = run_images(argv)
+    return finish("recolor-image", s.text(), s.done, s.timeline)

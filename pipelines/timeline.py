@@ -1,4 +1,5 @@
-"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (DESIGN §2, §3)."""
+"""``m2p timeline``: audio/video in, emotion-aligned palette timelines out (docs/ARCHITECTURE.md
+"Layers", "Contracts")."""
 
 from __future__ import annotations
 
@@ -13,25 +14,21 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from m2p_core.model.checkpoint import (
     CheckpointError,
-    default_checkpoint_path,
     load_checkpoint,
     model_version_of_bytes,
+    resolve_model_path,
     sha256_of_bytes,
 )
 from m2p_core.model.network import ModelConfig
 from m2p_core.outputs.timeline import TimelineParams
-from pipelines.chunked import (
-    DEFAULT_CHUNK_SIZE,
-    ChunkFile,
-    add_chunk_arguments,
-    is_chunked,
-    run_command,
-)
-from pipelines.options import add_common_arguments, is_dry_run, new_run_id
-from pipelines.summary import RunSummary, summarise
+from pipelines.args import UsageError, timeline_parser
+from pipelines.chunked import ChunkFile, is_chunked, run_command
+from pipelines.options import is_dry_run, new_run_id, prepare_output
+from pipelines.summary import RunSummary, finish, summarise
 from transforms import fsio
 from transforms.decode import DecodeWindows
 from transforms.inference import Music2PaletteModelHandler
+from transforms.layout import OutputLayout
 from transforms.match import LoadMedia, MatchMedia, MatchOutputs
 from transforms.rows import ToTimelineRows
 from transforms.write import InferenceErrors, WriteFailures, WriteTimelines
@@ -56,12 +53,16 @@ class TimelineOptions:
     model_copies: int | None = None  # RunInference copies per machine (None: per process)
 
     @property
+    def layout(self) -> OutputLayout:
+        return OutputLayout(self.output)
+
+    @property
     def timelines_dir(self) -> str:
-        return fsio.join(self.output, "timelines")
+        return self.layout.timelines_dir
 
     @property
     def failures_dir(self) -> str:
-        return fsio.join(self.output, "failures")
+        return self.layout.failures_dir
 
     @property
     def params(self) -> TimelineParams:
@@ -69,15 +70,20 @@ class TimelineOptions:
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="m2p timeline", description=__doc__)
-    parser.add_argument("inputs", nargs="+", help="files, folders (recursive) or glob patterns")
-    parser.add_argument("--output", required=True, help="output folder (local or gs://)")
-    add_common_arguments(parser)
-    add_chunk_arguments(parser, DEFAULT_CHUNK_SIZE["timeline"])
-    return parser.parse_known_args(argv)
+    """(options, the flags for Beam); see :func:`pipelines.args.timeline_parser`."""
+    return timeline_parser().parse(argv)
 
 
-def verified_model_version(model_path: str) -> str:
+class ModelBundle(NamedTuple):
+    """What a run needs to know of its checkpoint, read once: where it is, its version and
+    its configuration (the sample rate the decoder must produce comes from here)."""
+
+    path: str
+    version: str
+    config: ModelConfig
+
+
+def verified_model(model_path: str) -> ModelBundle:
     """Read, sha256-verify (against ``<path>.sha256`` when present, on any filesystem) and load
     (``weights_only=True``) the checkpoint once before the pipeline starts, so a missing,
     tampered or incompatible model stops the run with a clear message instead of failing
@@ -96,34 +102,33 @@ def verified_model_version(model_path: str) -> str:
         raise CheckpointError(f"checkpoint {model_path} fails its sha256 check (expected "
                               f"{expected[:12]}…, got {digest[:12]}…): refusing to load it")
     try:
-        load_checkpoint(model_path, data=data)
+        loaded = load_checkpoint(model_path, data=data)
     except CheckpointError:
         raise
     except Exception as e:  # e.g. weights that do not fit this version's model
         raise CheckpointError(f"checkpoint {model_path} does not load: "
                               f"{type(e).__name__}: {str(e)[:500]}") from e
-    return model_version_of_bytes(model_path, data)
+    return ModelBundle(model_path, model_version_of_bytes(model_path, data), loaded.model.config)
 
 
 def resolve_options(args: argparse.Namespace) -> TimelineOptions:
-    if args.window_s <= 0 or args.hop_s <= 0:
-        raise SystemExit("--window and --hop must be positive")
-    for flag, value in (("--decode-timeout", args.decode_timeout_s),
+    for flag, value in (("--window", args.window_s), ("--hop", args.hop_s),
+                        ("--decode-timeout", args.decode_timeout_s),
                         ("--max-duration", args.max_duration_s)):
         if not value > 0:
-            raise SystemExit(f"m2p timeline: {flag} must be positive")
+            raise UsageError(f"{flag} must be positive (got {value:g})")
     min_batch_size = args.batch_size if args.min_batch_size is None else args.min_batch_size
     if not 1 <= min_batch_size <= args.batch_size:
-        raise SystemExit("m2p timeline: need 1 <= --min-batch-size <= --batch-size")
-    model_path = args.model_path or default_checkpoint_path()
+        raise UsageError("need 1 <= --min-batch-size <= --batch-size")
+    model_path = resolve_model_path(args.model_path)  # None: v2; "fast": v1
     try:
-        model_version = verified_model_version(model_path)
+        model = verified_model(model_path)
     except CheckpointError as e:
-        raise SystemExit(f"m2p timeline: cannot run: {e}") from e
+        raise UsageError(f"cannot run: {e}") from e
     return TimelineOptions(
         inputs=list(args.inputs), output=args.output.rstrip("/") or "/",
-        window_s=args.window_s, hop_s=args.hop_s, model_path=model_path,
-        model_version=model_version, sample_rate=ModelConfig().sample_rate,
+        window_s=args.window_s, hop_s=args.hop_s, model_path=model.path,
+        model_version=model.version, sample_rate=model.config.sample_rate,
         batch_size=args.batch_size, min_batch_size=min_batch_size, device=args.device,
         force=args.force, run_id=new_run_id(), decode_timeout_s=args.decode_timeout_s,
         max_duration_s=args.max_duration_s, model_copies=getattr(args, "model_copies", None),
@@ -185,24 +190,27 @@ def run(argv: list[str] | None = None, test_pipeline: beam.Pipeline | None = Non
     args, beam_argv = parse_args(argv)
     is_chunked(args, beam_argv)  # (checks --chunk-size/--chunk-mb)
     opts = resolve_options(args)
-    fsio.makedirs(opts.timelines_dir)
-    fsio.makedirs(opts.failures_dir)
+    dry_run = is_dry_run(beam_argv)
+    prepare_output(opts.output)
     t0 = time.perf_counter()
     # Temp files older than this run were left by a killed one (writes are short). A dry run
     # (--dry_run=True: translate the job, submit nothing) touches no storage.
-    removed = 0 if is_dry_run(beam_argv) else sum(
+    removed = 0 if dry_run else sum(
         fsio.remove_stale_temps(d, older_than=time.time())
         for d in (opts.timelines_dir, opts.failures_dir))
     summary = run_command(
         args, beam_argv, opts.inputs, opts.run_id,
         lambda p, chunk: build(p, opts, chunk),
-        lambda result, wall_s: summarise(result, opts.run_id, opts.output, wall_s),
-        lambda s: (s.media_written, s.media_skipped, s.failures), test_pipeline)
+        lambda result, wall_s: summarise(result, opts.run_id, opts.output, wall_s,
+                                            dry_run=dry_run),
+        lambda s: (s.media_written, s.media_skipped, s.failures), test_pipeline,
+        add_ignored=lambda s, n: dataclasses.replace(s, ignored=s.ignored + n))
     return dataclasses.replace(summary, wall_s=time.perf_counter() - t0,
                                temp_files_removed=removed)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``m2p timeline``: run, then print the summary."""
-    print(run(argv).text())
-    return 0
+    """``m2p timeline``: run, print the summary and the failed inputs; the exit status."""
+    summary = run(argv)
+    return finish("timeline", summary.text(), summary.media_written + summary.media_skipped,
+                  summary)

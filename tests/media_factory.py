@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from m2p_core.synth.music import PRESETS, synthesize_music, write_audio, write_video
+from m2p_core.synth.music import PRESETS, synthesize_music
+from m2p_core.synth.writers import write_audio, write_video
 
 SAMPLE_RATE = 22050
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from m2p_core.synth.music import _test_pattern
+from m2p_core.synth.patterns import pattern_frames
 
 
 def frames_video(path: Path, frames, fps: int = 10, codec: str = "libx264",
@@ -47,5 +47,5 @@ def frames_video(path: Path, frames, fps: int = 10, codec: str = "libx264",
 
 
 def natural_frames(width: int, height: int, n: int) -> list[np.ndarray]:
-    gen = _test_pattern("natural", width, height)
+    gen = pattern_frames("natural", width, height)
     return [next(gen) for _ in range(n)]

@@ -6,14 +6,14 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 
 from apache_beam.io.filesystems import FileSystems
+
+from m2p_core.files import TEMP_NAME, temp_path_for
 
 
 def is_local(uri: str) -> bool:
@@ -29,14 +29,9 @@ def makedirs(uri: str) -> None:
         os.makedirs(uri, exist_ok=True)  # object stores have no folders to make
 
 
-# Temp files of atomic_write_bytes: ".<final name>.tmp-<12 hex>" next to the final file.
-# (an optional extension keeps encoders that pick the container by name happy)
-TEMP_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]{12}(\.[A-Za-z0-9]{1,5})?$")
-
-
 def temp_path(uri: str, suffix: str = "") -> str:
-    parent, name = uri.rsplit("/", 1)
-    return f"{parent}/.{name}.tmp-{uuid.uuid4().hex[:12]}{suffix}"
+    """A temp name beside ``uri`` (any filesystem: ``/``-separated), matching TEMP_NAME."""
+    return temp_path_for(uri, suffix)
 
 
 @contextlib.contextmanager

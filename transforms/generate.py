@@ -1,7 +1,7 @@
 """GenerateVideo: matched audio + its palette timeline -> a music-driven video file.
 
 Only paths and ids pass through Beam. Each media renders inside one DoFn call
-(:func:`m2p_core.generate.video.render_video`: frames stream into the encoder, memory flat in
+(:func:`m2p_core.generate.render.render_video`: frames stream into the encoder, memory flat in
 duration), into a hidden temp file that is moved into place when complete. The timeline stage's
 written URIs arrive as a side input, which orders the two stages; timelines skipped as already
 done are read from ``timelines/`` all the same. A video whose embedded record (content sha256,
@@ -14,7 +14,7 @@ import json
 
 import apache_beam as beam
 
-from m2p_core.generate.video import VideoSpec, read_video_metadata, render_video, video_metadata
+from m2p_core.generate.render import VideoSpec, read_video_metadata, render_video, video_metadata
 from m2p_core.outputs.progress import PROGRESS
 from transforms import fsio
 from transforms.layout import generated_video_path, read_timeline_rows

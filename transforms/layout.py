@@ -5,8 +5,9 @@
     DIR/timelines/<stem>.parquet          one per media input (the timeline stage)
     DIR/failures/run-<run_id>.parquet     one per run (dead letters); a chunked local run
     DIR/failures/run-<run_id>-<chunk>.parquet   writes one per chunk that had failures
-    DIR/media/<stem>.mp4                  a recoloured video   (+ <name>.json sidecar)
-    DIR/media/<stem>.<ext>                a recoloured image   (+ <name>.json sidecar)
+    DIR/media/<stem>.mp4                  a video recoloured by its own soundtrack (+ .json)
+    DIR/media/<stem>--<music stem>.mp4    a video recoloured by a --music track    (+ .json)
+    DIR/media/<stem>--<music stem>.<ext>  a recoloured image                       (+ .json)
     DIR/media/<stem>.<style>.mp4          a generated video (its record is in its metadata)
 
 ``<stem>`` is :func:`m2p_core.outputs.naming.output_stem` of the input's URI: readable, unique
@@ -29,15 +30,29 @@ def timeline_path(timelines_dir: str, source_uri: str) -> str:
     return fsio.join(timelines_dir, output_stem(source_uri) + ".parquet")
 
 
-def video_output_path(media_dir: str, source_uri: str) -> str:
-    """``media/<stem>.mp4``: the recoloured video of ``source_uri``."""
-    return fsio.join(media_dir, output_stem(source_uri) + ".mp4")
+#: between a recoloured output's own stem and its palette source's
+PALETTE_SEPARATOR = "--"
 
 
-def image_output_path(media_dir: str, source_uri: str) -> str:
-    """``media/<stem>.<ext>``: the recoloured image (same format as the input)."""
+def recolored_stem(source_uri: str, palette_uri: str | None = None) -> str:
+    """``<stem>``, or ``<stem>--<palette stem>`` when the palette comes from other media than
+    the input itself (one video recoloured by two pieces of music gives two files)."""
+    stem = output_stem(source_uri)
+    if palette_uri and palette_uri != source_uri:
+        stem += PALETTE_SEPARATOR + output_stem(palette_uri)
+    return stem
+
+
+def video_output_path(media_dir: str, source_uri: str, palette_uri: str | None = None) -> str:
+    """``media/<stem>.mp4`` (recoloured by its own soundtrack) or
+    ``media/<stem>--<music stem>.mp4`` (by ``palette_uri``)."""
+    return fsio.join(media_dir, recolored_stem(source_uri, palette_uri) + ".mp4")
+
+
+def image_output_path(media_dir: str, source_uri: str, palette_uri: str | None = None) -> str:
+    """``media/<stem>--<music stem>.<ext>``: the recoloured image (same format as the input)."""
     ext = os.path.splitext(source_uri)[1].lower()
-    return fsio.join(media_dir, output_stem(source_uri) + ext)
+    return fsio.join(media_dir, recolored_stem(source_uri, palette_uri) + ext)
 
 
 def generated_video_path(media_dir: str, source_uri: str, style: str) -> str:

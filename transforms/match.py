@@ -1,4 +1,10 @@
-"""MatchMedia: input paths, folders and globs -> matched files (never their bytes)."""
+"""MatchMedia: input paths, folders and globs -> matched files (never their bytes).
+
+A folder is searched for media files only: files whose extension is not one of ``extensions``
+(say ``notes.txt``, ``cover.jpg`` beside the music) are *ignored* — counted (Beam counter
+``m2p/ignored``), never failures. Files named one by one, and glob patterns, are always tried
+(a text file named ``.mp3`` then fails to decode, as it should).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,32 @@ import stat
 from typing import NamedTuple
 
 import apache_beam as beam
-from apache_beam.io import fileio
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 
 from m2p_core.outputs.timeline import failure_row, safe_text
 from transforms import fsio
+
+AUDIO_EXTENSIONS = frozenset({
+    ".mp3", ".mp2", ".wav", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif",
+    ".aiff", ".aifc", ".mka", ".ac3", ".amr", ".ape", ".wv", ".caf", ".weba"})
+VIDEO_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".m2ts",
+    ".wmv", ".flv", ".3gp", ".ogv", ".mxf", ".y4m"})
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS  # what has music in it
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp"})
+
+
+def has_extension(path: str, extensions: frozenset[str]) -> bool:
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    return os.path.splitext(name)[1].lower() in extensions
+
+
+def is_folder_scan(user_input: str) -> bool:
+    """Whether an input names a folder to search (a local folder, or a URI ending in /)."""
+    if FileSystems.get_scheme(user_input) is None:
+        return os.path.isdir(user_input)
+    return user_input.endswith("/")
 
 
 class MatchedMedia(NamedTuple):
@@ -75,16 +102,22 @@ def check_regular_file(uri: str) -> None:
 NO_MATCH = "FileNotFoundError: no file matches this input"
 
 
-def match_inputs(inputs: list[str], run_id: str) -> tuple[list[MatchedMedia], list[dict]]:
+def match_inputs(inputs: list[str], run_id: str,
+                 extensions: frozenset[str] | None = None
+                 ) -> tuple[list[MatchedMedia], list[dict], int]:
     """Match user inputs now, in this process (what :class:`MatchMedia` does inside a
     pipeline): the matched files, each once, in a deterministic order (by URI), and a failures
     row for each input that matches nothing or cannot be matched. Only names and sizes are
     read (Beam ``FileSystems.match``), never the files' bytes. The chunked local runs
     (:mod:`pipelines.chunked`) cut this list into chunks, so it must not change while a run
-    goes on."""
+    goes on. Files found by a folder scan without one of ``extensions`` (default: audio and
+    video) are left out and counted: the third value."""
+    extensions = MEDIA_EXTENSIONS if extensions is None else frozenset(extensions)
     media: dict[tuple, MatchedMedia] = {}
     failures: list[dict] = []
+    ignored = 0
     for user_input in inputs:
+        scanned = is_folder_scan(user_input)
         try:
             found = FileSystems.match([as_match_pattern(user_input)])[0].metadata_list
         except Exception as e:  # a broken pattern or unreachable filesystem
@@ -93,10 +126,13 @@ def match_inputs(inputs: list[str], run_id: str) -> tuple[list[MatchedMedia], li
         if not found:
             failures.append(failure_row(user_input, "match", NO_MATCH, run_id))
         for m in found:
+            if scanned and not has_extension(m.path, extensions):
+                ignored += 1
+                continue
             item = to_media(m.path, m.size_in_bytes)
             media.setdefault(tuple(item), item)
     ordered = sorted(media.values(), key=lambda m: (m.source_uri, m.fs_path or b""))
-    return ordered, failures
+    return ordered, failures, ignored
 
 
 class _UnmatchedInputs(beam.DoFn):
@@ -116,25 +152,53 @@ class _UnmatchedInputs(beam.DoFn):
             yield failure_row(user_input, "match", NO_MATCH, self._run_id)
 
 
-class MatchMedia(beam.PTransform):
-    """Match user inputs with Beam ``fileio``; outputs ``.media`` and ``.failures``."""
+class _KeepMedia(beam.DoFn):
+    """Files found by a folder scan: those with a media extension; the rest are counted."""
 
-    def __init__(self, inputs: list[str], run_id: str) -> None:
+    def __init__(self, extensions: frozenset[str]) -> None:
+        self._extensions = extensions
+        self._ignored = Metrics.counter("m2p", "ignored")
+
+    def process(self, item: tuple[tuple, bool]):
+        media, scanned = item
+        if scanned and not has_extension(media[0], self._extensions):
+            self._ignored.inc()
+            return
+        yield media
+
+
+def _match(pattern_and_scan: tuple[str, bool]):
+    """Files matching one pattern, each with whether it was found by a folder scan."""
+    pattern, scanned = pattern_and_scan
+    for result in FileSystems.match([pattern]):
+        for m in result.metadata_list:
+            yield tuple(to_media(m.path, m.size_in_bytes)), scanned
+
+
+class MatchMedia(beam.PTransform):
+    """Match user inputs; outputs ``.media`` and ``.failures``. Folders are searched for
+    files with one of ``extensions`` (default: audio and video); others are ignored."""
+
+    def __init__(self, inputs: list[str], run_id: str,
+                 extensions: frozenset[str] = MEDIA_EXTENSIONS) -> None:
         super().__init__()
         self._inputs = list(inputs)
         self._run_id = run_id
+        self._extensions = frozenset(extensions)
 
     def expand(self, pbegin):
-        inputs = pbegin | "Inputs" >> beam.Create([(i, as_match_pattern(i)) for i in self._inputs])
+        inputs = pbegin | "Inputs" >> beam.Create(
+            [(i, as_match_pattern(i), is_folder_scan(i)) for i in self._inputs])
         media = (
             inputs
-            | "Patterns" >> beam.Map(lambda item: item[1])
-            | "MatchAll" >> fileio.MatchAll(fileio.EmptyMatchTreatment.ALLOW)
-            | "ToMedia" >> beam.Map(lambda m: tuple(to_media(m.path, m.size_in_bytes)))
+            | "Patterns" >> beam.Map(lambda item: (item[1], item[2]))
+            | "MatchAll" >> beam.FlatMap(_match)
+            | "KeepMedia" >> beam.ParDo(_KeepMedia(self._extensions))
             | "Dedup" >> beam.Distinct()  # overlapping inputs name a file once; spreads work
             | "AsMedia" >> beam.MapTuple(MatchedMedia)
         )
-        failures = inputs | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id))
+        failures = (inputs | "InputAndPattern" >> beam.Map(lambda item: (item[0], item[1]))
+                    | "Unmatched" >> beam.ParDo(_UnmatchedInputs(self._run_id)))
         return MatchOutputs(media, failures)
 
 

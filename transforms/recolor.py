@@ -12,14 +12,18 @@ rerun skips finished media; ``force`` redoes them. With ``segment_s`` > 0, a vid
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import NamedTuple
 
 import apache_beam as beam
 
-from m2p_core.palette.track import TargetTrack
-from m2p_core.recolor.image import image_format_of, recolor_image_bytes, summary_palette
+from m2p_core.outputs.progress import PROGRESS
+from m2p_core.palette.sections import whole_media
+from m2p_core.palette.track import PaletteTrack
+from m2p_core.recolor.image import image_format_of, recolor_image_bytes
 from m2p_core.recolor.video import RecolorParams, recolor_video
+from m2p_core.video.transcode import frame_count, has_audio
 from transforms import fsio
 from transforms.layout import (
     image_output_path,
@@ -57,6 +61,10 @@ class _RecolorFn(MediaFn):
     def setup(self) -> None:
         fsio.makedirs(self._media_dir)
 
+    def process(self, media, *args, **kwargs):
+        self.count("recolor_inputs")
+        yield from super().process(media, *args, **kwargs)
+
     def _rows(self, uri: str) -> tuple[str, list[dict]]:
         palette_uri = self._music_uri or uri
         return palette_uri, read_timeline_rows(self._timelines_dir, palette_uri)
@@ -82,7 +90,7 @@ class _RecolorFn(MediaFn):
         if self._segment_s > 0:
             try:
                 jobs = plan_jobs(uri, out_uri, media_id, record, rows, self._segment_s,
-                                 media.open_path)
+                                 media.open_path, self._music_uri or "")
             except Exception as e:
                 yield self.failure(uri, self._stage_of(e), e, media_id)
                 return
@@ -101,7 +109,7 @@ class _RecolorFn(MediaFn):
 
     # --- per media kind ---
     def _output_path(self, uri: str) -> str:
-        return video_output_path(self._media_dir, uri)
+        return video_output_path(self._media_dir, uri, self._music_uri)
 
     @staticmethod
     def _stage_of(error: Exception) -> str:
@@ -110,16 +118,24 @@ class _RecolorFn(MediaFn):
         return "recolor" if isinstance(error, MediaError) else "encode"
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
-        track = TargetTrack.from_rows(rows)
-        with fsio.local_copy(path) as local, fsio.staged_output(out_uri, ".mp4") as tmp:
-            stats = recolor_video(local, tmp, track, self._params)
+        track = PaletteTrack.of_sections(rows)
+        with contextlib.ExitStack() as stack:
+            local = stack.enter_context(fsio.local_copy(path))
+            # a video without sound gets the --music (when there is one) as its soundtrack
+            music = (stack.enter_context(fsio.local_copy(self._music_uri))
+                     if self._music_uri and not has_audio(local) else None)
+            tmp = stack.enter_context(fsio.staged_output(out_uri, ".mp4"))
+            task = PROGRESS.begin(path.rstrip("/").rsplit("/", 1)[-1], frame_count(local))
+            stack.callback(task.finish)
+            stats = recolor_video(local, tmp, track, self._params, audio_fallback=music,
+                                  on_frame=lambda n: task.add(n - task.done))
             fsio.publish_file(tmp, out_uri)
         self.count("frames", stats.frames)
 
 
 class _RecolorImageFn(_RecolorFn):
     def _output_path(self, uri: str) -> str:
-        return image_output_path(self._media_dir, uri)
+        return image_output_path(self._media_dir, uri, self._music_uri)
 
     @staticmethod
     def _stage_of(error: Exception) -> str:
@@ -127,7 +143,7 @@ class _RecolorImageFn(_RecolorFn):
 
     def _recolor(self, path: str, out_uri: str, rows: list[dict]) -> None:
         image_format_of(path)  # unsupported types fail before any work
-        data = recolor_image_bytes(fsio.read_bytes(path), path, summary_palette(rows),
+        data = recolor_image_bytes(fsio.read_bytes(path), path, whole_media(rows).palette_lab,
                                    self._params.transfer())
         fsio.atomic_write_bytes(out_uri, data)
 

@@ -27,7 +27,7 @@ from apache_beam.metrics import Metrics
 
 from m2p_core.audio.decode import MediaError
 from m2p_core.outputs.timeline import failure_row
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.segments import (
     MIN_SPLIT_RATIO,
     Segment,
@@ -56,6 +56,7 @@ class SegmentJob:
     segment: Segment
     segment_uri: str
     open_path: str = ""  # the path to read (differs from source_uri for non-UTF-8 names)
+    audio_fallback: str = ""  # the --music: the soundtrack of a video that has none
 
     @property
     def input_path(self) -> str:
@@ -96,7 +97,8 @@ def _duration_s(uri: str) -> float:
 
 
 def plan_jobs(uri: str, out_uri: str, media_id: str, record: dict, rows: list[dict],
-              segment_s: float, open_path: str | None = None) -> list[SegmentJob]:
+              segment_s: float, open_path: str | None = None,
+              audio_fallback: str = "") -> list[SegmentJob]:
     """The segment jobs of a video longer than ``MIN_SPLIT_RATIO`` × ``segment_s`` (its
     analysis pass runs here); ``[]`` for a video to recolour in one pass."""
     path = open_path or uri
@@ -110,7 +112,7 @@ def plan_jobs(uri: str, out_uri: str, media_id: str, record: dict, rows: list[di
             logging.getLogger(__name__).info("%s: one pass (%s)", uri, analysis.why_not)
         return []
     return [SegmentJob(out_uri, uri, media_id, record, rows, s, segment_uri(out_uri, record, s),
-                       path) for s in segments]
+                       path, audio_fallback) for s in segments]
 
 
 class RecolorSegmentFn(beam.DoFn):
@@ -124,7 +126,7 @@ class RecolorSegmentFn(beam.DoFn):
         t0 = time.perf_counter()
         light = dataclasses.replace(job, rows=[])  # what the join needs, without the palettes
         try:
-            track = TargetTrack.from_rows(job.rows)
+            track = PaletteTrack.of_sections(job.rows)
             with fsio.local_copy(job.input_path) as local, \
                     fsio.staged_output(job.segment_uri, ".mp4") as tmp:
                 stats = recolor_segment(local, tmp, track, job.segment, self._params)
@@ -192,8 +194,11 @@ class JoinSegmentsFn(beam.DoFn):
             with contextlib.ExitStack() as stack:
                 paths = [stack.enter_context(fsio.local_copy(r.job.segment_uri)) for r in ordered]
                 source = stack.enter_context(fsio.local_copy(job.input_path))
+                music = (stack.enter_context(fsio.local_copy(job.audio_fallback))
+                         if job.audio_fallback else None)
                 tmp = stack.enter_context(fsio.staged_output(out_uri, ".mp4"))
-                stats = join_segments(paths, source, tmp, [r.job.segment for r in ordered])
+                stats = join_segments(paths, source, tmp, [r.job.segment for r in ordered],
+                                      audio_fallback=music)
                 fsio.publish_file(tmp, out_uri)
             fsio.atomic_write_bytes(sidecar_path(out_uri), json.dumps(job.record).encode())
         except Exception as e:

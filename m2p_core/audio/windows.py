@@ -1,9 +1,14 @@
 """Fixed-length analysis windows over a stream of mono sample chunks.
 
 Window ``k`` covers samples ``[k*hop_n, k*hop_n + window_n)`` with ``hop_n = round(hop_s*sr)`` and
-``window_n = round(window_s*sr)``. Windows are emitted as soon as their samples have arrived; only
-the final window(s) reaching past the end of the audio wait for the end of the stream and are
-zero-padded. The buffer never holds more than about one window plus one chunk.
+``window_n = round(window_s*sr)``, except the last one: the window that would reach past the end
+of the audio is moved back to end with the audio, ``[n - window_n, n)``, so it holds a full
+window of real music instead of a tail of silence (a mostly-silent last window once made its own
+section with a palette of its own). Only audio shorter than one window gives a zero-padded window
+(``padded``). When ``hop_n > window_n`` (gaps between windows) windows are never moved and the
+last one may be padded. Windows are emitted as soon as their samples have arrived; the last one
+waits for the end of the stream. The buffer never holds more than about one window plus one hop
+plus one chunk.
 """
 
 from __future__ import annotations
@@ -126,13 +131,19 @@ def _iter_windows(chunks: Iterable[np.ndarray], sr: int, window_n: int,
             yield Window(k, start / sr, (start + window_n) / sr, samples, False)
             k += 1
             start = k * hop_n
-            drop_before(start)
+            # keep one hop more than the next window needs: the last window may move back
+            drop_before(start if hop_n > window_n else max(0, start - hop_n))
 
     if total == 0:
         raise EmptyMediaError("audio stream holds zero samples: no analysis window")
     n_windows = window_count(total, window_n, hop_n)
-    while k < n_windows:  # trailing windows that reach past the end of the audio
+    while k < n_windows:  # the trailing window(s) that reach past the end of the audio
         start = k * hop_n
+        if hop_n <= window_n and total >= window_n:  # moved back to end with the audio
+            yield Window(k, (total - window_n) / sr, total / sr, take(total - window_n, total),
+                         False)
+            k += 1
+            continue
         samples = np.zeros(window_n, dtype=np.float32)
         if start < total:
             real = take(start, total)

@@ -78,7 +78,7 @@ def lightness_order_smoothness(palette_lab: torch.Tensor) -> torch.Tensor:
     """(B, K, 3) -> (B,) in [0, 1]: how evenly the palette's lightness steps are spaced.
 
     1 for equal steps between the sorted L* values; lower when colours bunch together in
-    lightness and leave gaps (a "smooth lightness ordering", DESIGN §4).
+    lightness and leave gaps (a "smooth lightness ordering", docs/ARCHITECTURE.md "Science").
     """
     sorted_l = torch.sort(palette_lab[..., 0], dim=-1).values
     if sorted_l.shape[-1] <= 2:  # one or two colours: at most one step, trivially even

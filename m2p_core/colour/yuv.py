@@ -2,7 +2,9 @@
 
 Conversions go through colour-science (``colour.YCbCr_to_RGB`` / ``RGB_to_YCbCr``); code values
 are floats on the 8-bit scale (0..255). The transfer function is taken as sRGB (BT.709's OETF
-differs by little, and both are displayed on sRGB-like screens).
+differs by little, and both are displayed on sRGB-like screens). colour-science is imported on
+the first conversion: the transcode reads a stream's :class:`YuvSpec` without converting
+anything, and the import (~0.7 s CPU) was most of a plain transcode's start-up.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from m2p_core.colour.lib import colour
 
 #: FFmpeg AVColorSpace values -> colour-science weights names.
 _AVCOL_SPC = {1: "ITU-R BT.709", 5: "ITU-R BT.601", 6: "ITU-R BT.601", 9: "ITU-R BT.2020",
@@ -50,6 +50,8 @@ class YuvSpec:
 
     def to_srgb01(self, codes: np.ndarray) -> np.ndarray:
         """(..., 3) Y'CbCr code values (0..255 floats) -> R'G'B' in [0, 1] (unclipped)."""
+        from m2p_core.colour.lib import colour
+
         # in_int: code values (offsets 16/128 or 0/128 applied by colour-science; floats fine)
         return colour.YCbCr_to_RGB(np.asarray(codes, dtype=np.float64),
                                    K=colour.WEIGHTS_YCBCR[self.matrix], in_bits=8,
@@ -57,6 +59,8 @@ class YuvSpec:
 
     def from_srgb01(self, rgb01: np.ndarray) -> np.ndarray:
         """(..., 3) non-linear R'G'B' -> Y'CbCr code values (0..255 floats, unrounded)."""
+        from m2p_core.colour.lib import colour
+
         out = colour.RGB_to_YCbCr(np.asarray(rgb01, dtype=np.float64),
                                   K=colour.WEIGHTS_YCBCR[self.matrix], out_bits=8,
                                   out_legal=not self.full_range, out_int=False)

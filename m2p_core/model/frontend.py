@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-from pathlib import Path
 
 import librosa
 import numpy as np
 import scipy.fft
 import torch
 from torch import nn
+
+from m2p_core.files import atomic_path, cache_dir
 
 # Krumhansl & Kessler (1982) probe-tone key profiles, tonic first (C major / C minor).
 _KK_MAJOR = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]
@@ -44,11 +44,8 @@ DESCRIPTOR_NAMES = (
     *(f"mfcc{i}_std" for i in range(N_MFCC)),  # ... and their variation over time
     *(f"chroma_rel{i}" for i in range(12)),  # mean chroma rotated so the best key's tonic is 0
 )
-
-
-def _filterbank_cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "music2palette" / "filterbanks"
+#: descriptor name -> its column in the descriptor vector
+DESCRIPTOR_INDEX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 
 
 @functools.lru_cache(maxsize=8)
@@ -63,7 +60,7 @@ def filterbanks(sample_rate: int, n_fft: int, n_mels: int,
     returned. Any cache problem (unwritable, corrupt) just recomputes."""
     key = (f"librosa{librosa.__version__}-sr{sample_rate}-nfft{n_fft}-mels{n_mels}"
            f"-fmin{float(fmin_hz)!r}-chroma{CHROMA_N_FFT}")
-    path = _filterbank_cache_dir() / f"{key}.npz"
+    path = cache_dir("filterbanks") / f"{key}.npz"
     try:
         with np.load(path, allow_pickle=False) as cached:
             return cached["mel"], cached["chroma"]
@@ -75,9 +72,8 @@ def filterbanks(sample_rate: int, n_fft: int, n_mels: int,
     chroma = librosa.filters.chroma(sr=sample_rate, n_fft=CHROMA_N_FFT)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, mel=mel, chroma=chroma)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            np.savez(tmp, mel=mel, chroma=chroma)
     except OSError:
         pass
     return mel, chroma

@@ -27,9 +27,7 @@ from torch import nn
 from m2p_core.model.decoder import PaletteDecoder, seeded_noise
 from m2p_core.model.descriptor_head import KernelDescriptorHead
 from m2p_core.model.frontend import DESCRIPTOR_NAMES, LogMelFrontEnd
-from m2p_core.palette.v0 import palette_from_emotion
-
-_IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
+from m2p_core.palette.v0 import palette_from_descriptors
 
 
 @dataclass(frozen=True)
@@ -169,15 +167,7 @@ class Music2Palette(nn.Module):
         """Palette (B, K, 3) CIELAB and weights (B, K) from :meth:`encode`'s output."""
         va = enc["valence_arousal"].detach()
         if self.config.palette_head == "v0":
-            desc = enc["descriptors"]
-            return palette_from_emotion(
-                va,
-                brightness=desc[:, _IDX["brightness"]],
-                onset_density=desc[:, _IDX["onset_density"]],
-                key_clarity=desc[:, _IDX["key_clarity"]],
-                tonal_cos_sin=desc[:, [_IDX["tonal_cos"], _IDX["tonal_sin"]]],
-                n_colours=self.config.n_colours,
-            )
+            return palette_from_descriptors(va, enc["descriptors"], self.config.n_colours)
         if noise is None:
             noise = seeded_noise(va.shape[0], self.config.noise_dim, self.palette_seed,
                                  va.device, va.dtype)

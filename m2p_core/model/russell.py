@@ -1,4 +1,5 @@
-"""Russell's circumplex: quadrants of the valence × arousal plane (DESIGN §4)."""
+"""Russell's circumplex: quadrants of the valence × arousal plane (docs/ARCHITECTURE.md
+"Science")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Rendering uses matplotlib's object-oriented API with the Agg canvas only (no ``pyplot``, no global
 backend switch), so it is safe in worker processes and leaves no figures behind.
 
-The input is the timeline rows of ONE media item (DESIGN §3): ``window_index``, ``start_s``,
+The input is the timeline rows of ONE media item (docs/ARCHITECTURE.md "Contracts"):
+``window_index``, ``start_s``,
 ``end_s`` (seconds), ``valence``, ``arousal`` (each in [-1, 1]), ``palette_hex`` (K ``#rrggbb``),
 ``weights`` (K non-negative floats summing to 1) and optionally ``padded`` (bool).
 """
@@ -11,7 +12,6 @@ The input is the timeline rows of ONE media item (DESIGN §3): ``window_index``,
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,15 +24,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from m2p_core.files import atomic_path
 from m2p_core.model.russell import quadrant_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow
 
-__all__ = ["QUADRANTS", "quadrant_of", "render_timeline_png"]
+__all__ = ["QUADRANT_STYLE", "quadrant_of", "render_timeline_png"]
 
-# Russell circumplex quadrants (DESIGN §4): name and a faint background tint for the V/A panel.
-QUADRANTS: dict[str, tuple[str, str]] = {
+# Russell circumplex quadrants (docs/ARCHITECTURE.md "Science"): name and a faint background tint
+# for the V/A panel.
+QUADRANT_STYLE: dict[str, tuple[str, str]] = {
     "Q1": ("happy (+V+A)", "#f2c200"),
     "Q2": ("tense (\u2212V+A)", "#d7301f"),
     "Q3": ("sad (\u2212V\u2212A)", "#2c62c6"),
@@ -235,7 +237,7 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
 
     # Bottom: valence/arousal with the Russell quadrant of each window as a faint background.
     quads = [quadrant_of(v, a) for v, a in zip(tl.valence, tl.arousal, strict=True)]
-    tints = [(*to_rgb(QUADRANTS[q][1]), _QUADRANT_ALPHA) for q in quads]
+    tints = [(*to_rgb(QUADRANT_STYLE[q][1]), _QUADRANT_ALPHA) for q in quads]
     annotate = n <= _MAX_ANNOTATED_WINDOWS
     y_top = 1.38 if annotate else 1.06  # room above the data for per-window quadrant labels
     ax_va.add_collection(_solid(_cells(edges, -1.06, y_top), tints, zorder=0))
@@ -266,8 +268,9 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
     if annotate:
         named = min_cell_px >= 70.0  # room for "Q1 happy" in every cell
         for x, q in zip(centres, quads, strict=True):
-            label = f"{q} {QUADRANTS[q][0].split()[0]}" if named else q
-            text_rgb = 0.62 * np.asarray(to_rgb(QUADRANTS[q][1]))  # darker tint: readable on it
+            label = f"{q} {QUADRANT_STYLE[q][0].split()[0]}" if named else q
+            # a darker tint: readable on it
+            text_rgb = 0.62 * np.asarray(to_rgb(QUADRANT_STYLE[q][1]))
             ax_va.text(
                 x,
                 1.22,
@@ -290,7 +293,7 @@ def _draw(fig: Figure, tl: _Timeline, title: str) -> None:
     ]
     quad_handles = [
         Patch(facecolor=colour, alpha=0.45, label=f"{q} {name}")
-        for q, (name, colour) in QUADRANTS.items()
+        for q, (name, colour) in QUADRANT_STYLE.items()
     ]
     if tl.padded.any():
         quad_handles.append(
@@ -320,7 +323,8 @@ def render_timeline_png(
 ) -> None:
     """Render one media item's timeline to a PNG of about 12 x 6 inches (``dpi`` pixels per inch).
 
-    ``rows``: the DESIGN §3 timeline rows of ONE media item (a ``pyarrow.Table`` or a sequence of
+    ``rows``: the docs/ARCHITECTURE.md "Contracts" timeline rows of ONE media item (a
+    ``pyarrow.Table`` or a sequence of
     mappings), any order; window times ``start_s``/``end_s`` are in seconds. Panels, top to bottom:
     the palette per window as colour bands with heights proportional to ``weights``; a thin strip
     with each window's K colours at equal size; valence and arousal at window centres over a faint
@@ -334,16 +338,8 @@ def render_timeline_png(
     fig.get_layout_engine().set(h_pad=0.06, w_pad=0.08, hspace=0.0)
     _draw(fig, tl, title or _default_title(tl))
 
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=directory)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=dpi, facecolor="white")
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with atomic_path(path, ".png") as tmp:
+            fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
     finally:
         fig.clear()

@@ -4,6 +4,10 @@ at most every few seconds, never one line per element.
 A process-wide :data:`PROGRESS` is shared by all the DoFns running in a worker, so their counts
 appear on one line. The first line appears only after ``interval_s`` (short runs stay quiet).
 ``M2P_PROGRESS_S`` sets the interval (``0`` disables progress output).
+
+Work whose size is known ahead (a video's frames, a report's tracks) is a :class:`Task`
+(:meth:`Progress.begin`): the line then shows it as done/total with an ETA, e.g.
+``[m2p     12 s] 310 frames | clip.mp4 310/900 frames, ETA 24 s``.
 """
 
 from __future__ import annotations
@@ -23,6 +27,43 @@ def _default_interval() -> float:
         return 5.0
 
 
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60}:{seconds % 60:02d} min"
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
+
+
+class Task:
+    """One piece of work of known size on a :class:`Progress` line (see :meth:`Progress.begin`)."""
+
+    def __init__(self, progress: Progress, label: str, total: int, what: str) -> None:
+        self.progress, self.label, self.total, self.what = progress, label, max(0, total), what
+        self.done = 0
+        self.started = progress._clock()
+
+    def add(self, n: int = 1) -> None:
+        """``n`` more done (counted on the line's ``what`` too); may print the line."""
+        self.done += int(n)
+        self.progress.add(self.what, n)
+
+    def finish(self) -> None:
+        """The task leaves the line (its counts stay in the totals)."""
+        with self.progress._lock:
+            if self in self.progress._tasks:
+                self.progress._tasks.remove(self)
+
+    def text(self, now: float) -> str:
+        total = max(self.total, self.done)
+        eta = ""
+        elapsed = now - self.started
+        if 0 < self.done < total and elapsed > 0:
+            eta = f", ETA {_duration((total - self.done) * elapsed / self.done)}"
+        return f"{self.label} {self.done}/{total} {self.what}{eta}"
+
+
 class Progress:
     def __init__(self, interval_s: float | None = None, stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -31,6 +72,7 @@ class Progress:
         self._clock = clock
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
+        self._tasks: list[Task] = []
         self._start = clock()
         self._last = self._start
         self.lines = 0
@@ -48,14 +90,24 @@ class Progress:
         print(line, file=stream, flush=True)
         self.lines += 1
 
+    def begin(self, label: str, total: int, what: str = "frames") -> Task:
+        """A task of ``total`` units of ``what`` (a video's frames): shown as done/total with an
+        ETA from its own rate until :meth:`Task.finish`."""
+        task = Task(self, label, total, what)
+        with self._lock:
+            self._tasks.append(task)
+        return task
+
     def text(self, now: float | None = None) -> str:
         now = self._clock() if now is None else now
         parts = ", ".join(f"{v} {k}" for k, v in self._counts.items())
-        return f"[m2p {now - self._start:6.0f} s] {parts}"
+        tasks = "; ".join(t.text(now) for t in self._tasks[-3:])
+        return f"[m2p {now - self._start:6.0f} s] {parts}" + (f" | {tasks}" if tasks else "")
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._tasks.clear()
             self._start = self._last = self._clock()
 
 

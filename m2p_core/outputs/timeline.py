@@ -1,4 +1,4 @@
-"""Timeline rows and failure rows: the Parquet contracts of DESIGN §3.
+"""Timeline rows and failure rows: the Parquet contracts of docs/ARCHITECTURE.md "Contracts".
 
 One timeline row per (media, window); one Parquet file per media input, carrying in its
 key-value metadata the facts that decide whether a rerun may skip it (content sha256, model
@@ -33,7 +33,7 @@ TIMELINE_SCHEMA = pa.schema(
         ("palette_hex", pa.list_(pa.string())),
         ("weights", pa.list_(pa.float32())),
         ("model_version", pa.string()),
-        # extra columns (DESIGN §3 welcomes them)
+        # extra columns (docs/ARCHITECTURE.md "Contracts" welcomes them)
         ("padded", pa.bool_()),
         ("quadrant", pa.string()),
         ("duration_s", pa.float64()),

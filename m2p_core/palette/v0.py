@@ -1,6 +1,6 @@
 """v0 palette head: a fixed, documented mapping from emotion + audio descriptors to colours.
 
-No learned parameters. Grounded in the human studies summarised in DESIGN §4:
+No learned parameters. Grounded in the human studies summarised in docs/ARCHITECTURE.md "Science":
 
 * Base hue follows the position on Russell's plane, interpolated around the circle between four
   anchors: Q1 happy -> yellow (h≈85°), Q2 angry/tense -> red (h≈30°), Q3 sad -> blue (h≈260°),
@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from m2p_core.model.frontend import DESCRIPTOR_INDEX
 
 #: (angle on the valence/arousal plane in degrees, CIELAB hue in degrees) per quadrant.
 QUADRANT_HUE_ANCHORS = ((45.0, 85.0), (135.0, 30.0), (225.0, 260.0), (315.0, 165.0))
@@ -108,3 +110,25 @@ def palette_from_emotion(
     ).clamp_min(0.02)
     weights = raw_w / raw_w.sum(1, keepdim=True)
     return lab, weights
+
+
+def palette_from_descriptors(valence_arousal: torch.Tensor, descriptors: torch.Tensor,
+                             n_colours: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`palette_from_emotion` with its cues read from the model's descriptor vectors.
+
+    Parameters
+    ----------
+    valence_arousal : (B, 2) float tensor in [-1, 1]
+    descriptors : (B, D) float tensor, columns as :data:`m2p_core.model.frontend.DESCRIPTOR_NAMES`
+    n_colours : K (must be 5)
+
+    Returns
+    -------
+    palette_lab : (B, K, 3) CIELAB D65
+    weights : (B, K), summing to 1
+    """
+    idx, d = DESCRIPTOR_INDEX, descriptors
+    return palette_from_emotion(
+        valence_arousal, brightness=d[:, idx["brightness"]],
+        onset_density=d[:, idx["onset_density"]], key_clarity=d[:, idx["key_clarity"]],
+        tonal_cos_sin=d[:, [idx["tonal_cos"], idx["tonal_sin"]]], n_colours=n_colours)

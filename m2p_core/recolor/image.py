@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from m2p_core.palette.extract import extract_palette_rgb
+from m2p_core.recolor.looks import make_look
 from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut
-from m2p_core.recolor.transfer import PaletteTransfer, TransferParams, order_by_lightness
+from m2p_core.recolor.transfer import TransferParams
 
 #: input suffix -> (PIL format, save options)
 IMAGE_FORMATS = {
@@ -22,20 +22,16 @@ IMAGE_FORMATS = {
 }
 
 
-def summary_palette(rows: Sequence[Mapping]) -> np.ndarray:
-    """One palette for a whole track: the mean of its windows' lightness-sorted palettes."""
-    if not rows:
-        raise ValueError("no timeline rows")
-    pals = [order_by_lightness(np.asarray(r["palette_lab"], dtype=np.float64)) for r in rows]
-    return np.mean(pals, axis=0)
-
-
-def recolor_rgb(image: np.ndarray, target: np.ndarray, params: TransferParams) -> np.ndarray:
-    """(H, W, 3) uint8 sRGB -> recoloured (H, W, 3) uint8 (strength 0: the input, exactly)."""
+def recolor_rgb(image: np.ndarray, target: np.ndarray, params: TransferParams,
+                target_weights: np.ndarray | None = None) -> np.ndarray:
+    """(H, W, 3) uint8 sRGB -> recoloured (H, W, 3) uint8 (strength 0: the input, exactly);
+    the look is ``params.look`` (:func:`m2p_core.recolor.looks.make_look`), ``target_weights`` (K,)
+    the target palette's weights (uniform if None)."""
     if params.strength == 0.0:
         return image.copy()
-    source, _ = extract_palette_rgb(image)
-    return apply_rgb_lut(image, bake_rgb_lut(PaletteTransfer(source, target, params)))
+    source, source_weights = extract_palette_rgb(image)
+    look = make_look(source, target, params, source_weights, target_weights)
+    return apply_rgb_lut(image, bake_rgb_lut(look))
 
 
 def image_format_of(path: str) -> tuple[str, dict]:
@@ -46,14 +42,15 @@ def image_format_of(path: str) -> tuple[str, dict]:
 
 
 def recolor_image_bytes(data: bytes, name: str, target: np.ndarray,
-                        params: TransferParams) -> bytes:
+                        params: TransferParams, target_weights: np.ndarray | None = None
+                        ) -> bytes:
     """Encoded image in (format by ``name``'s suffix) -> recoloured image, same format."""
     fmt, options = image_format_of(name)
     with Image.open(io.BytesIO(data)) as im:
         im = ImageOps.exif_transpose(im)
         alpha = im.getchannel("A") if im.mode in ("RGBA", "LA") else None
         rgb = np.asarray(im.convert("RGB"))
-    out = Image.fromarray(recolor_rgb(rgb, target, params))
+    out = Image.fromarray(recolor_rgb(rgb, target, params, target_weights))
     if alpha is not None and fmt != "JPEG":
         out.putalpha(alpha)
     buf = io.BytesIO()

@@ -1,9 +1,10 @@
 """Bake a palette transfer into LUTs: a YUV-native LUT for video, an RGB 3D LUT for images.
 
-The transfer (:class:`m2p_core.recolor.transfer.PaletteTransfer`) is evaluated once per LUT on a
-grid,
-never per pixel. For video the grid is in the video's own Y'CbCr code values
-(:mod:`m2p_core.recolor.lut_kernel`); the conversions use the video's matrix and range
+The transfer (:class:`m2p_core.recolor.transfer.PaletteTransfer`, or any look of
+:mod:`m2p_core.recolor.looks`: an object with ``params.strength``, ``luminance`` and ``apply``) is
+evaluated once per LUT on a grid, never per pixel. For video the grid is in the video's own
+Y'CbCr code values (:mod:`m2p_core.recolor.lut_kernel`); the conversions use the video's matrix and
+range
 (:class:`m2p_core.colour.yuv.YuvSpec`), so strength 0 is an exact identity for any encoding.
 """
 
@@ -27,7 +28,20 @@ def _codes_of_lab(spec: YuvSpec, lab: np.ndarray) -> np.ndarray:
 
 
 def bake_yuv_lut(transfer: PaletteTransfer, spec: YuvSpec) -> YuvLut:
-    """The transfer as a :class:`YuvLut` for video encoded per ``spec``."""
+    """Bake a look into a LUT in the video's own Y'CbCr code values.
+
+    Parameters
+    ----------
+    transfer : a look (:class:`~m2p_core.recolor.transfer.PaletteTransfer`,
+        :class:`~m2p_core.recolor.grade.PaletteGrade`): ``apply(lab) -> lab`` on CIELAB D65
+    spec : the video's matrix and range (8-bit codes)
+
+    Returns
+    -------
+    YuvLut
+        A luma curve (256 codes) and (Cb, Cr) changes on a node grid, applied per frame by
+        :func:`m2p_core.recolor.lut_kernel.apply_yuv420`; the identity at strength 0.
+    """
     if transfer.params.strength == 0.0:
         return YuvLut.identity()
     # luma curve: along the neutral axis (Chang's luminance transfer is 1-D)
@@ -54,8 +68,19 @@ def bake_yuv_lut(transfer: PaletteTransfer, spec: YuvSpec) -> YuvLut:
 
 
 def bake_rgb_lut(transfer: PaletteTransfer, size: int = 33) -> np.ndarray:
-    """The transfer as an sRGB 3D LUT (size, size, size, 3) float32 in [0, 1], indexed [r, g, b]
-    (the layout of .cube files, red fastest when flattened in Fortran order)."""
+    """Bake a look into an sRGB 3D LUT, for images and ``.cube`` exports.
+
+    Parameters
+    ----------
+    transfer : a look with ``apply(lab) -> lab`` (see :func:`bake_yuv_lut`)
+    size : nodes per axis (33: what colour tools load)
+
+    Returns
+    -------
+    (size, size, size, 3) float32 in [0, 1]
+        Output sRGB indexed ``[r, g, b]`` (the .cube layout: red fastest when flattened in
+        Fortran order).
+    """
     axis = np.linspace(0.0, 1.0, size)
     rgb = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), axis=-1)
     if transfer.params.strength == 0.0:

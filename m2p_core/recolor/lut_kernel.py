@@ -68,6 +68,12 @@ GUIDE = 3
 _GUIDE_PIXELS = 4 * GUIDE * GUIDE
 #: the guide stays within this many code values of the sample's own 2x2 block mean luma
 GUIDE_RANGE = 8
+#: the guide's rounded mean ``(2s + P) // (2P)`` (P = _GUIDE_PIXELS, s <= 255 P) as a multiply
+#: and shift: exact over that whole range (tests/core/recolor/test_transfer_lut.py checks every
+#: value), and unlike numba's floor division (a signed division with sign fix-ups) it vectorises:
+#: the guide row took 0.97 ms of a 1080p frame's ~3.3 ms, now 0.28 ms.
+_GUIDE_SHIFT = 18
+_GUIDE_MUL = -(-(1 << _GUIDE_SHIFT) // (2 * _GUIDE_PIXELS))
 _PLANE = 256 * 256  # fine-table entries per luma node
 _Y_ONE = 1 << Y_SHIFT
 _Y_MASK = _Y_ONE - 1
@@ -168,7 +174,7 @@ def _guide_row(up, mid, down, cols, guide, wc):  # pragma: no cover
     cols[wc + 1] = cols[wc]
     for j in range(wc):
         s = cols[j] + cols[j + 1] + cols[j + 2]
-        g = (2 * s + _GUIDE_PIXELS) // (2 * _GUIDE_PIXELS)
+        g = ((2 * s + _GUIDE_PIXELS) * _GUIDE_MUL) >> _GUIDE_SHIFT  # (2s + 36) // 72
         own = (mid[j] + 2) >> 2
         guide[j] = min(max(g, own - GUIDE_RANGE), own + GUIDE_RANGE)
 

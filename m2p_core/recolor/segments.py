@@ -1,4 +1,5 @@
-"""Long videos recoloured in time segments that can run in parallel, frame-exact (DESIGN §5).
+"""Long videos recoloured in time segments that can run in parallel, frame-exact
+(docs/ARCHITECTURE.md "Recolouring").
 
 The recolourer is stateful (:mod:`m2p_core.recolor.video`: shot detector, per-shot source palette
 pooled from the shot's start, LUT schedule), so a segment cannot simply start cold. Instead:
@@ -50,7 +51,7 @@ import numpy as np
 from m2p_core.audio.decode import MediaError, UndecodableMediaError
 from m2p_core.colour.yuv import YuvSpec
 from m2p_core.palette.extract import yuv420_thumbnail
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.video import (
     FrameAnalysis,
     FrameRecolorer,
@@ -62,10 +63,10 @@ from m2p_core.video.join import join_segments
 from m2p_core.video.transcode import (
     NoVideoStreamError,
     TranscodeStats,
-    _decode,
-    _frame_time,
-    _open_video_stream,
     as_yuv420,
+    decode_packet,
+    frame_time_s,
+    open_video_stream,
     plane_views,
 )
 
@@ -165,7 +166,7 @@ def analyse_video(path: str | os.PathLike, sample_every: int = 15) -> VideoAnaly
         width = height = 0
         index = 0
         for packet in ic.demux(ivs):
-            for frame in _decode(packet):
+            for frame in decode_packet(packet):
                 frame = as_yuv420(frame)
                 if analysis is None:
                     spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height,
@@ -173,7 +174,7 @@ def analyse_video(path: str | os.PathLike, sample_every: int = 15) -> VideoAnaly
                     analysis = FrameAnalysis(spec, sample_every)
                     width, height = frame.width, frame.height
                 y, u, v = plane_views(frame)[:3]
-                t = _frame_time(frame, index, rate)
+                t = frame_time_s(frame, index, rate)
                 state = analysis.update(index, t, y, u, v)
                 if not states or states[-1][1] is not state:
                     states.append((index, state))
@@ -307,7 +308,7 @@ def _segment_frames(ic, ivs, seg: Segment, seek: bool, stats: SegmentStats
         ic.seek(seg.seek_pts, backward=True, any_frame=False, stream=ivs)
     first, j = seg.pts[0], 0
     for packet in ic.demux(ivs):
-        for frame in _decode(packet):
+        for frame in decode_packet(packet):
             if frame.pts is not None and frame.pts < first:
                 stats.skipped_frames += 1
                 continue
@@ -331,7 +332,7 @@ def _thumb(frame: av.VideoFrame) -> np.ndarray:
 
 
 def recolor_segment(in_path: str | os.PathLike, out_path: str | os.PathLike,
-                    track: TargetTrack, seg: Segment,
+                    track: PaletteTrack, seg: Segment,
                     params: RecolorParams | None = None) -> SegmentStats:
     """Render and encode frames [seg.start, seg.end) of ``in_path`` into an MP4 (video only)
     at ``out_path`` (step 3 of the module doc). Raises :class:`SegmentMismatchError` when the
@@ -346,7 +347,7 @@ def recolor_segment(in_path: str | os.PathLike, out_path: str | os.PathLike,
     return _recolor_segment(in_path, out_path, track, seg, params, seek=False, t0=t0)
 
 
-def _recolor_segment(in_path, out_path, track: TargetTrack, seg: Segment,
+def _recolor_segment(in_path, out_path, track: PaletteTrack, seg: Segment,
                      params: RecolorParams, seek: bool, t0: float) -> SegmentStats:
     stats = SegmentStats(index=seg.index, seeked=seek and seg.start > 0)
     fn = FrameRecolorer(track, params, analysis=ReplayAnalysis(seg.states),
@@ -366,9 +367,9 @@ def _recolor_segment(in_path, out_path, track: TargetTrack, seg: Segment,
         ovs = None
         for j, frame in enumerate(_segment_frames(ic, ivs, seg, seek, stats)):
             if ovs is None:
-                ovs = _open_video_stream(oc, ivs, frame, rate, params.encode(), info)
+                ovs = open_video_stream(oc, ivs, frame, rate, params.encode(), info)
                 fn.start(info)
-            out = fn(frame, _frame_time(frame, seg.start + j, rate))
+            out = fn(frame, frame_time_s(frame, seg.start + j, rate))
             if out.pts is None:
                 out.pts, out.time_base = frame.pts, frame.time_base
             oc.mux(ovs.encode(out))
@@ -390,7 +391,7 @@ class SplitStats:
 
 
 def recolor_video_split(in_path: str | os.PathLike, out_path: str | os.PathLike,
-                        track: TargetTrack, params: RecolorParams | None = None,
+                        track: PaletteTrack, params: RecolorParams | None = None,
                         segment_s: float = DEFAULT_SEGMENT_S, workers: int = 1,
                         temp_dir: str | os.PathLike | None = None) -> SplitStats:
     """Everything above in one process (segments on ``workers`` threads): analyse, plan,

@@ -1,5 +1,15 @@
 """Palette-based colour transfer after Chang et al. 2015, "Palette-based Photo Recoloring".
 
+Two correspondences/chroma moves (``TransferParams.match``):
+
+- ``"ot"`` (default, issue 15): :mod:`m2p_core.recolor.palette_ot` — source and target colours are
+  matched by optimal transport with the palette weights as marginals (a 5% accent receives 5%
+  of the frame), each source colour goes to its OT-barycentric target, the a*b* shift is a
+  smooth field whose gradient is bounded (close colours stay close: no tearing), and
+  near-neutral colours only take a tint. The L* curve (step 2) runs through the same
+  correspondences. Steps 1 and 3 below describe ``"rank"``; 2 and 4–6 hold for both.
+- ``"rank"``: Chang's, as follows.
+
 Given a source palette (from the picture) and a target palette (from the music), a colour x in
 CIELAB moves as follows:
 
@@ -37,6 +47,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from m2p_core.colour.space import gamut_map_lab
+from m2p_core.recolor.palette_ot import OTChromaShift
+
+#: the looks :func:`m2p_core.recolor.looks.make_look` builds (``TransferParams.look``)
+LOOKS = ("transfer", "grade")
 
 
 @dataclass(frozen=True)
@@ -48,12 +62,29 @@ class TransferParams:
     min_slope: float = 0.6
     max_slope: float = 1.7
     rbf_scale: float = 0.5  # RBF kernel width as a fraction of Chang's σ (1 = the paper's)
+    # correspondence and chroma move: "ot" (m2p_core.recolor.palette_ot: optimal transport by
+    # weight and
+    # ΔE, smooth bounded-gradient field, near-neutrals tinted) or "rank" (Chang's, above)
+    match: str = "ot"
+    ot_reg: float = 0.05  # entropic regularisation of the plan (fraction of the mean cost)
+    ot_chroma_weight: float = 0.2  # weight of Δa*²+Δb*² against ΔL*² in the transport cost
+    max_gradient: float = 2.5  # bound on |d(a*b* shift)/d(Lab)| of the "ot" field
+    neutral_tint: float = 2.5  # largest a*b* shift (ΔE) of a neutral colour ("ot"), 0 = off
+    neutral_slope: float = 3.0  # how fast that bound grows with the colour's chroma
+    look: str = "transfer"  # what m2p_core.recolor.looks.make_look builds: "transfer" or "grade"
+    arousal: float | None = None  # in [-1, 1], for the "grade" look (None: from the palette)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {self.strength}")
         if self.rbf_scale <= 0.0:
             raise ValueError(f"rbf_scale must be > 0, got {self.rbf_scale}")
+        if self.match not in ("ot", "rank"):
+            raise ValueError(f"match must be 'ot' or 'rank', got {self.match!r}")
+        if self.look not in LOOKS:
+            raise ValueError(f"look must be one of {LOOKS}, got {self.look!r}")
+        if self.max_gradient <= 0.0:
+            raise ValueError(f"max_gradient must be > 0, got {self.max_gradient}")
 
 
 def order_by_lightness(palette: np.ndarray) -> np.ndarray:
@@ -105,13 +136,33 @@ def skin_membership(lab: np.ndarray) -> np.ndarray:
 
 
 class PaletteTransfer:
-    """The transfer for one (source, target) palette pair; call :meth:`apply` on CIELAB."""
+    """The transfer for one (source, target) palette pair; call :meth:`apply` on CIELAB.
+
+    ``source``/``target`` are (K, 3) and (M, 3) CIELAB palettes; ``source_weights`` (the
+    colours' shares of the picture) and ``target_weights`` (the palette's weights), (K,) and
+    (M,), are the transport marginals of ``match="ot"`` (uniform if None; "rank" ignores them).
+    Attributes ``source``/``target`` hold the lightness-sorted, rank-paired palettes; with
+    "ot", ``ot`` (:class:`m2p_core.recolor.palette_ot.OTChromaShift`) holds the plan, the
+    barycentric targets and the field (None with "rank").
+    """
 
     def __init__(self, source: np.ndarray, target: np.ndarray,
-                 params: TransferParams = TransferParams()) -> None:
+                 params: TransferParams = TransferParams(),
+                 source_weights: np.ndarray | None = None,
+                 target_weights: np.ndarray | None = None) -> None:
         self.params = params
         self.source, self.target = match_palettes(source, target)
         self._lx, self._ly = luminance_knots(self.source[:, 0], self.target[:, 0], params)
+        self.ot = None
+        if params.match == "ot":  # the palettes in their given order, with their weights
+            self.ot = OTChromaShift(source, target, source_weights, target_weights,
+                                     params.ot_reg, params.max_gradient, params.neutral_tint,
+                                     params.neutral_slope, params.ot_chroma_weight)
+            # the L curve through the same correspondences (monotonic: luminance_knots)
+            order = np.argsort(self.ot.source[:, 0], kind="stable")
+            self._lx, self._ly = luminance_knots(self.ot.source[order, 0],
+                                                 self.ot.mapped[order, 0], params)
+            return
         anchors = np.array([[0.0, 0.0, 0.0], [100.0, 0.0, 0.0]])
         self._centres = np.concatenate([self.source, anchors])
         self._shifts = np.concatenate([self.target[:, 1:] - self.source[:, 1:],
@@ -131,7 +182,8 @@ class PaletteTransfer:
         return np.interp(l_star, self._lx, self._ly)
 
     def weights(self, lab: np.ndarray) -> np.ndarray:
-        """Chang's RBF weights (..., K+2) of each palette entry (last two: black, white)."""
+        """Chang's RBF weights (..., K+2) of each palette entry (last two: black, white);
+        ``match="rank"`` only."""
         lab = np.asarray(lab, dtype=np.float64)
         r = np.linalg.norm(lab[..., None, :] - self._centres, axis=-1)
         w = np.clip(self._phi(r) @ self._lambda.T, 0.0, None)
@@ -146,7 +198,7 @@ class PaletteTransfer:
             return lab.copy()
         move = np.empty_like(lab)
         move[..., 0] = self.luminance(lab[..., 0]) - lab[..., 0]
-        move[..., 1:] = self.weights(lab) @ self._shifts
+        move[..., 1:] = self.ot(lab) if self.ot is not None else self.weights(lab) @ self._shifts
         if self.params.protect_skin:
             move[..., 1:] *= (1.0 - self.params.skin_keep * skin_membership(lab))[..., None]
         move *= s

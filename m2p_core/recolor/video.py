@@ -34,10 +34,11 @@ import numpy as np
 from m2p_core.colour.space import palette_distance
 from m2p_core.colour.yuv import YuvSpec
 from m2p_core.palette.extract import ShotDetector, weighted_kmeans, yuv420_thumbnail, yuv_to_lab
-from m2p_core.palette.track import TargetTrack, smoothstep
+from m2p_core.palette.track import PaletteTrack, smoothstep
+from m2p_core.recolor.looks import make_look
 from m2p_core.recolor.lut import bake_yuv_lut
 from m2p_core.recolor.lut_kernel import YuvLut, apply_yuv420, blend
-from m2p_core.recolor.transfer import PaletteTransfer, TransferParams, order_by_lightness
+from m2p_core.recolor.transfer import TransferParams, order_by_lightness
 from m2p_core.video.transcode import EncodeParams, TranscodeStats, plane_views, transcode
 
 
@@ -48,16 +49,18 @@ class RecolorParams:
     crf: int = 20
     preset: str = "veryfast"
     grid_s: float = 0.5
+    look: str = "transfer"  # m2p_core.recolor.looks: "transfer" or "grade"
 
     def transfer(self) -> TransferParams:
-        return TransferParams(strength=self.strength, protect_skin=self.protect_skin)
+        return TransferParams(strength=self.strength, protect_skin=self.protect_skin,
+                              look=self.look)
 
     def encode(self) -> EncodeParams:
         return EncodeParams(crf=self.crf, preset=self.preset)
 
     def to_dict(self) -> dict:
         return {"strength": self.strength, "protect_skin": self.protect_skin, "crf": self.crf,
-                "preset": self.preset}
+                "preset": self.preset, "look": self.look}
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ class SourceTracker:
 class LutSchedule:
     """LUTs on a time grid, baked on demand and cached by (source, target) palette values."""
 
-    def __init__(self, track: TargetTrack, spec: YuvSpec, params: TransferParams,
+    def __init__(self, track: PaletteTrack, spec: YuvSpec, params: TransferParams,
                  grid_s: float = 0.5, cache_size: int = 16) -> None:
         self.track, self.spec, self.params, self.grid_s = track, spec, params, grid_s
         self._cache: OrderedDict[bytes, YuvLut] = OrderedDict()
@@ -140,16 +143,21 @@ class LutSchedule:
         self._last_key: tuple[float, SourceState] | None = None
         self._last: tuple[YuvLut, YuvLut] | None = None
 
-    def baked(self, source: np.ndarray, target: np.ndarray) -> YuvLut:
+    def baked(self, source: np.ndarray, target: np.ndarray,
+              target_weights: np.ndarray | None = None) -> YuvLut:
+        """The LUT from ``source`` (K, 3) to ``target`` (M, 3) CIELAB palettes, the target's
+        colours weighted by ``target_weights`` (M,) (uniform if None)."""
         if self.params.strength == 0.0:
             return YuvLut.identity()
+        k = len(source)
         rounded = np.round(np.concatenate([source, target]), 2)
-        key = rounded.tobytes()
+        w = None if target_weights is None else np.round(np.asarray(target_weights), 3)
+        key = rounded.tobytes() + (b"" if w is None else w.tobytes())
         lut = self._cache.get(key)
         if lut is None:  # baked from the key itself: the same LUT whatever the cache held
             t0 = time.perf_counter()
-            k = len(source)
-            lut = bake_yuv_lut(PaletteTransfer(rounded[:k], rounded[k:], self.params), self.spec)
+            lut = bake_yuv_lut(make_look(rounded[:k], rounded[k:], self.params,
+                                         target_weights=w), self.spec)
             self.bake_s += time.perf_counter() - t0
             self.bakes += 1
             self._cache[key] = lut
@@ -166,8 +174,9 @@ class LutSchedule:
         if self._last_key is None or self._last_key[0] != g \
                 or self._last_key[1] is not state:
             t0, t1 = g * self.grid_s, (g + 1) * self.grid_s
-            self._last = (self.baked(state.at(t0), self.track.at(t0)),
-                          self.baked(state.at(t1), self.track.at(t1)))
+            p0, p1 = self.track.at(t0), self.track.at(t1)
+            self._last = (self.baked(state.at(t0), p0.palette_lab, p0.weights),
+                          self.baked(state.at(t1), p1.palette_lab, p1.weights))
             self._last_key = key
         return self._last
 
@@ -236,7 +245,7 @@ class FrameRecolorer:
     With libx264 the returned frames come from a small pool: a frame is written again only
     once nothing on the Python side references it any more (see :meth:`_out_frame`)."""
 
-    def __init__(self, track: TargetTrack, params: RecolorParams, sample_every: int = 15,
+    def __init__(self, track: PaletteTrack, params: RecolorParams, sample_every: int = 15,
                  analysis=None, first_index: int = 0) -> None:
         self.track, self.params = track, params
         self.sample_every = sample_every
@@ -293,12 +302,17 @@ class FrameRecolorer:
         return out
 
 
-def recolor_video(in_path: str | os.PathLike, out_path: str | os.PathLike, track: TargetTrack,
-                  params: RecolorParams = RecolorParams()) -> RecolorStats:
-    """Recolour ``in_path`` into an MP4 at ``out_path`` following ``track``."""
+def recolor_video(in_path: str | os.PathLike, out_path: str | os.PathLike, track: PaletteTrack,
+                  params: RecolorParams = RecolorParams(),
+                  audio_fallback: str | os.PathLike | None = None,
+                  on_frame=None) -> RecolorStats:
+    """Recolour ``in_path`` into an MP4 at ``out_path`` following ``track``. A video without
+    sound gets the audio of ``audio_fallback`` (the music), cut to its length; ``on_frame(n)``
+    is called after each encoded frame (progress)."""
     t0 = time.perf_counter()
     fn = FrameRecolorer(track, params)
-    info = transcode(in_path, out_path, fn, params.encode(), on_start=fn.start)
+    info = transcode(in_path, out_path, fn, params.encode(), on_start=fn.start,
+                     audio_fallback=audio_fallback, on_frame=on_frame)
     st = fn.stats
     st.transcode = info
     if fn._schedule is not None:

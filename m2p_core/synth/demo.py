@@ -10,7 +10,9 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from m2p_core.synth.music import PRESETS, splice, synthesize_music, write_audio, write_video
+from m2p_core.files import atomic_path
+from m2p_core.synth.music import PRESETS, splice, synthesize_music
+from m2p_core.synth.writers import write_audio, write_video
 
 SAMPLE_RATE = 22050  # Hz
 PIECE_S = 20.0  # seconds per audio piece
@@ -49,10 +51,5 @@ def write_demo_media(folder: str | os.PathLike) -> list[str]:
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    try:
-        write(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp:
+        write(tmp)

@@ -3,7 +3,8 @@
 The real training set (emotion4q) is small and confounded: every quadrant mixes genres, and
 some cues are thin (e.g. slow, loud, minor, low-register music). The generator varies each cue
 independently, and the labels come from the cue directions of the music-emotion literature
-(DESIGN §4; Eerola, Friberg & Bresin 2013; Gabrielsson & Lindström 2010), with the published
+(docs/ARCHITECTURE.md "Science"; Eerola, Friberg & Bresin 2013; Gabrielsson & Lindström 2010), with
+the published
 importance order mode > tempo > register > dynamics > articulation > timbre and additive effects.
 Each cue is scaled to ``c ∈ [-1, 1]`` (its low end → −1, high end → +1) and::
 
@@ -32,11 +33,13 @@ from pathlib import Path
 
 import numpy as np
 
-from m2p_core.synth.music import MusicSpec, synthesize_music, write_audio
+from m2p_core.files import atomic_path
+from m2p_core.synth.music import MusicSpec, synthesize_music
+from m2p_core.synth.writers import write_audio
 
 SYNTHETIC_ARTIST = "__synthetic"
 RENDER_RATE = 44100  # Hz
-GENERATOR_VERSION = 1  # bump when the generator or the cue model changes
+SYNTHETIC_SET_VERSION = 1  # bump when the generator or the cue model changes
 
 #: cue ranges: (low, high) mapped to c = -1 .. +1
 TEMPO_BPM = (55.0, 170.0)
@@ -117,7 +120,7 @@ def write_synthetic_set(out_dir: str | os.PathLike, n: int, seed: int = 0,
     """Render ``n`` labelled clips under ``out_dir`` (skipping ones already there) and write
     their manifest; returns the manifest's path. The folder name encodes (n, seed, duration,
     generator version), so a changed request never reuses stale clips."""
-    key = hashlib.sha256(json.dumps([GENERATOR_VERSION, n, seed, duration_s]).encode())
+    key = hashlib.sha256(json.dumps([SYNTHETIC_SET_VERSION, n, seed, duration_s]).encode())
     root = Path(out_dir) / f"synthetic-{key.hexdigest()[:12]}"
     root.mkdir(parents=True, exist_ok=True)
     manifest = root / "manifest.csv"
@@ -128,18 +131,15 @@ def write_synthetic_set(out_dir: str | os.PathLike, n: int, seed: int = 0,
         path = root / f"synth{i:04d}.flac"
         if not path.is_file():
             wave = synthesize_music(clip.spec, duration_s, RENDER_RATE)
-            tmp = path.with_name(path.stem + f".tmp{os.getpid()}.flac")
-            write_audio(tmp, wave, RENDER_RATE)
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                write_audio(tmp, wave, RENDER_RATE)
         rows.append({
             "clip_id": f"synth{i:04d}", "path": path.name, "valence": f"{clip.valence:.4f}",
             "arousal": f"{clip.arousal:.4f}", "artist": SYNTHETIC_ARTIST,
             "weight": f"{clip.weight:.3f}", "spec": json.dumps(asdict(clip.spec)),
         })
-    tmp = manifest.with_name(f"manifest.tmp{os.getpid()}.csv")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    with atomic_path(manifest) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, manifest)
     return manifest

@@ -1,4 +1,4 @@
-"""Baseline palette generators the model is evaluated against (DESIGN §4, issue #3).
+"""Baseline palette generators the model is evaluated against (docs/ARCHITECTURE.md "Science").
 
 Each takes the windows' valence/arousal (N, 2) and descriptors (N, D) and returns palettes
 (N, K, 3) CIELAB and weights (N, K):
@@ -16,28 +16,24 @@ import numpy as np
 import torch
 
 from m2p_core.colour.space import srgb01_to_lab
-from m2p_core.model.frontend import DESCRIPTOR_NAMES
-from m2p_core.palette.v0 import palette_from_emotion
+from m2p_core.model.frontend import DESCRIPTOR_INDEX, DESCRIPTOR_NAMES
+from m2p_core.palette.v0 import palette_from_descriptors
 
-_IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 BASELINES = ("single_colour", "quadrant_fixed", "random", "v0")
 
 
 def _v0(va: np.ndarray, desc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = torch.as_tensor(desc, dtype=torch.float32)
-    lab, w = palette_from_emotion(
-        torch.as_tensor(va, dtype=torch.float32), d[:, _IDX["brightness"]],
-        d[:, _IDX["onset_density"]], d[:, _IDX["key_clarity"]],
-        d[:, [_IDX["tonal_cos"], _IDX["tonal_sin"]]])
+    lab, w = palette_from_descriptors(torch.as_tensor(va, dtype=torch.float32),
+                                      torch.as_tensor(desc, dtype=torch.float32))
     return lab.numpy().astype(np.float64), w.numpy().astype(np.float64)
 
 
 def _neutral_descriptors(n: int) -> np.ndarray:
     d = np.zeros((n, len(DESCRIPTOR_NAMES)))
-    d[:, _IDX["brightness"]] = 0.15
-    d[:, _IDX["onset_density"]] = 0.5
-    d[:, _IDX["key_clarity"]] = 0.5
-    d[:, _IDX["tonal_cos"]] = 1.0
+    d[:, DESCRIPTOR_INDEX["brightness"]] = 0.15
+    d[:, DESCRIPTOR_INDEX["onset_density"]] = 0.5
+    d[:, DESCRIPTOR_INDEX["key_clarity"]] = 0.5
+    d[:, DESCRIPTOR_INDEX["tonal_cos"]] = 1.0
     return d
 
 

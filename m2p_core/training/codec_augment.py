@@ -12,7 +12,7 @@ import io
 import numpy as np
 
 from m2p_core.audio.decode import decode_audio
-from m2p_core.synth.music import encode_audio_bytes
+from m2p_core.synth.writers import encode_audio_bytes
 
 ENCODE_RATE = 44100  # Hz, the rate the distributed MP3 originals use
 

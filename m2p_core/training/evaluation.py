@@ -34,15 +34,12 @@ from m2p_core.colour.harmony import palette_harmony_np
 from m2p_core.colour.space import gamut_map_lab, mean_pairwise_delta_e2000, palette_distance
 from m2p_core.model.network import ModelConfig, Music2Palette
 from m2p_core.training.baselines import BASELINES, baseline_palettes
+from m2p_core.training.config import TrainConfig
 from m2p_core.training.feature_cache import WindowFeatures
 from m2p_core.training.manifest import ManifestRow
-from m2p_core.training.stages import (
-    TrainConfig,
-    artist_disjoint_split,
-    clip_logits,
-    quadrant_metrics,
-    train,
-)
+from m2p_core.training.metrics import quadrant_metrics
+from m2p_core.training.splits import artist_disjoint_split
+from m2p_core.training.stages import clip_logits, train
 
 METHODS = ("model", *BASELINES)
 

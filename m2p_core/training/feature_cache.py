@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from m2p_core.files import atomic_path
 from m2p_core.model.frontend import LogMelFrontEnd
 from m2p_core.model.network import ModelConfig
 
@@ -91,8 +91,7 @@ def cached_features(
         with np.load(path) as z:
             return WindowFeatures(z["logmel"], z["descriptors"], z["clip_index"], z["start_s"])
     feats = compute_features(waves, config, hop_s)
-    tmp = path.with_name(path.stem + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, logmel=feats.logmel, descriptors=feats.descriptors,
-             clip_index=feats.clip_index, start_s=feats.start_s)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.savez(tmp, logmel=feats.logmel, descriptors=feats.descriptors,
+                 clip_index=feats.clip_index, start_s=feats.start_s)
     return feats

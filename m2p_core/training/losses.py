@@ -1,4 +1,5 @@
-"""The colour decoder's multi-objective loss (DESIGN §4), one function per term.
+"""The colour decoder's multi-objective loss (docs/ARCHITECTURE.md "Science"), one function per
+term.
 
 For a batch of B windows with palettes P_b (K CIELAB colours c_bk, weights w_bk) and the music's
 valence/arousal m_b (the encoder's prediction, detached):

@@ -25,170 +25,24 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedGroupKFold
 
 from m2p_core.model.checkpoint import save_checkpoint
-from m2p_core.model.frontend import DESCRIPTOR_NAMES
 from m2p_core.model.network import ModelConfig, Music2Palette
-from m2p_core.model.russell import QUADRANTS, quadrant_of
-from m2p_core.palette.v0 import palette_from_emotion
-from m2p_core.synth.training_set import SYNTHETIC_ARTIST, write_synthetic_set
-from m2p_core.training.codec_augment import decode_variant
-from m2p_core.training.feature_cache import WindowFeatures, cached_features
-from m2p_core.training.losses import LossWeights, total_loss
+from m2p_core.palette.v0 import palette_from_descriptors
+from m2p_core.synth.training_set import SYNTHETIC_ARTIST
+from m2p_core.training.augment import augment_features
+from m2p_core.training.config import TrainConfig
+from m2p_core.training.data import default_cache_dir, load_features
+from m2p_core.training.feature_cache import WindowFeatures
+from m2p_core.training.losses import total_loss
 from m2p_core.training.manifest import ManifestRow, read_manifest
-
-_IDX = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
-
-
-#: synthetic clips in the shipped recipe (the default of ``m2p train`` / ``m2p evaluate``)
-SHIPPED_SYNTHETIC_CLIPS = 240
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 40
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-2
-    val_folds: int = 5  # artist-disjoint folds; fold `val_fold` is held out
-    val_fold: int = 0  # -1: no validation, train on everything
-    seed: int = 0
-    gain_db_range: float = 6.0
-    threads: int = 0  # torch threads; 0 = torch default
-    codec_variants: tuple[str, ...] = ("mp3_128k", "aac_96k")  # () = no codec augmentation
-    windows_per_clip: int = 1  # random windows per clip per epoch
-    spec_augment: bool = True
-    decoder_epochs: int = 25
-    decoder_batch_size: int = 128
-    decoder_learning_rate: float = 2e-3
-    synthetic_clips: int = 0  # labelled synthetic clips added to training (never validation)
-    synthetic_weight: float = 0.5  # their loss weight relative to a real clip
-    loss_weights: LossWeights = field(default_factory=LossWeights)
-
-
-def default_cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "music2palette" / "audio"
-
-
-def _cache_key(path: str, sample_rate: int, variant: str) -> str:
-    st = os.stat(path)
-    ident = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{sample_rate}"
-    if variant != "orig":
-        ident += f"|{variant}"
-    return hashlib.sha256(ident.encode()).hexdigest()[:24]
-
-
-def _load_one(args: tuple[str, int, str, str]) -> np.ndarray:
-    path, sample_rate, cache_dir, variant = args
-    cached = Path(cache_dir) / f"{_cache_key(path, sample_rate, variant)}.npy"
-    if cached.is_file():
-        return np.load(cached)
-    wave = decode_variant(path, variant, sample_rate).astype(np.float32)
-    tmp = cached.with_name(cached.stem + f".tmp{os.getpid()}.npy")
-    np.save(tmp, wave)
-    os.replace(tmp, cached)
-    return wave
-
-
-def load_waves(
-    rows: Sequence[ManifestRow], sample_rate: int, cache_dir: Path, workers: int = 2,
-    variant: str = "orig",
-) -> list[np.ndarray]:
-    """Decode (or read from cache) every clip of the manifest, in manifest order, through the
-    codec ``variant`` of :data:`m2p_core.training.codec_augment.CODEC_VARIANTS`."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(r.path, sample_rate, str(cache_dir), variant) for r in rows]
-    if workers <= 1:
-        return [_load_one(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_load_one, jobs, chunksize=8))
-
-
-def load_features(
-    rows: Sequence[ManifestRow], config: ModelConfig, variants: Sequence[str], cache_dir: Path,
-    log: Callable[[str], None] = print,
-) -> dict[str, WindowFeatures]:
-    """Cached front-end features of every clip for each codec variant ("orig" always)."""
-    out = {}
-    for variant in ("orig", *variants):
-        t0 = time.time()
-        waves = load_waves(rows, config.sample_rate, cache_dir, variant=variant)
-        out[variant] = cached_features([r.path for r in rows], waves, config,
-                                       cache_dir.parent / "features", variant)
-        log(f"[train] features {variant}: {len(out[variant].clip_index)} windows "
-            f"({time.time() - t0:.0f}s)")
-    return out
-
-
-def artist_disjoint_split(
-    rows: Sequence[ManifestRow], n_folds: int, fold: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, val) with no artist in both, stratified by quadrant. Synthetic rows
-    (artist :data:`~m2p_core.synth.training_set.SYNTHETIC_ARTIST`) are always in train; the real
-    rows' split does not depend on them."""
-    real = np.array([i for i, r in enumerate(rows) if r.artist != SYNTHETIC_ARTIST], dtype=int)
-    synthetic = np.setdiff1d(np.arange(len(rows)), real)
-    y = [rows[i].quadrant for i in real]
-    groups = [rows[i].artist for i in real]
-    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    for i, (tr, va) in enumerate(splitter.split(np.zeros(len(real)), y, groups)):
-        if i == fold:
-            return np.concatenate([real[tr], synthetic]), real[va]
-    raise ValueError(f"fold {fold} out of range for {n_folds} folds")
-
-
-def with_synthetic(rows: Sequence[ManifestRow], cfg: TrainConfig,
-                   cache_dir: Path) -> list[ManifestRow]:
-    """``rows`` followed by ``cfg.synthetic_clips`` generated clips (rendered once under the cache,
-    next to the decoded-audio cache), their weights scaled by ``cfg.synthetic_weight``."""
-    if cfg.synthetic_clips <= 0:
-        return list(rows)
-    manifest = write_synthetic_set(cache_dir.parent / "synthetic", cfg.synthetic_clips, cfg.seed)
-    synthetic = [replace(r, weight=r.weight * cfg.synthetic_weight)
-                 for r in read_manifest(manifest)]
-    return [*rows, *synthetic]
-
-
-def quadrant_metrics(true_va: np.ndarray, pred_va: np.ndarray) -> dict[str, float]:
-    """Quadrant macro-F1 / accuracy and per-axis sign accuracy from (n, 2) arrays."""
-    yt = [quadrant_of(v, a) for v, a in true_va]
-    yp = [quadrant_of(v, a) for v, a in pred_va]
-    return {
-        "macro_f1": float(f1_score(yt, yp, labels=list(QUADRANTS), average="macro")),
-        "accuracy": float(accuracy_score(yt, yp)),
-        "valence_sign_acc": float(np.mean(np.sign(true_va[:, 0]) == np.sign(pred_va[:, 0]))),
-        "arousal_sign_acc": float(np.mean(np.sign(true_va[:, 1]) == np.sign(pred_va[:, 1]))),
-    }
-
-
-def _augment(logmel: torch.Tensor, desc: torch.Tensor, rng: np.random.Generator,
-             cfg: TrainConfig, n_mels: int) -> tuple[torch.Tensor, torch.Tensor]:
-    b = logmel.shape[0]
-    gain_db = torch.from_numpy(rng.uniform(-cfg.gain_db_range, cfg.gain_db_range, b)).float()
-    logmel = logmel + (gain_db * (np.log(10.0) / 10.0))[:, None, None]  # power gain in ln units
-    desc = desc.clone()
-    desc[:, _IDX["loudness_db"]] += gain_db
-    desc[:, _IDX["mfcc0_mean"]] += gain_db * float(np.sqrt(n_mels))
-    if cfg.spec_augment:
-        fill = logmel.mean()
-        for i in range(b):
-            if rng.random() < 0.5:
-                f0, fw = int(rng.integers(0, n_mels - 8)), int(rng.integers(1, 9))
-                logmel[i, f0 : f0 + fw, :] = fill
-            if rng.random() < 0.5:
-                t_len = logmel.shape[2]
-                t0, tw = int(rng.integers(0, t_len - 40)), int(rng.integers(1, 41))
-                logmel[i, :, t0 : t0 + tw] = fill
-    return logmel, desc
+from m2p_core.training.metrics import quadrant_metrics
+from m2p_core.training.splits import artist_disjoint_split, with_synthetic
 
 
 @torch.no_grad()
@@ -247,7 +101,7 @@ def train_encoder(
                 ds.append(feats[v].descriptors[w])
             logmel = torch.from_numpy(np.stack(lm).astype(np.float32))
             desc = torch.from_numpy(np.stack(ds))
-            logmel, desc = _augment(logmel, desc, rng, cfg, n_mels)
+            logmel, desc = augment_features(logmel, desc, rng, cfg, n_mels)
             logits = model.encode_features(logmel, desc)["va_logits"]
             y = torch.from_numpy(targets01[clips])
             wt = torch.from_numpy(weights[clips])
@@ -298,9 +152,7 @@ def train_decoder(
     widx = np.concatenate([windows[int(c)] for c in train_idx])
     enc = _encode_windows(model, feats, widx)
     va, desc = enc["valence_arousal"], enc["descriptors"]
-    target, _ = palette_from_emotion(
-        va, desc[:, _IDX["brightness"]], desc[:, _IDX["onset_density"]],
-        desc[:, _IDX["key_clarity"]], desc[:, [_IDX["tonal_cos"], _IDX["tonal_sin"]]])
+    target, _ = palette_from_descriptors(va, desc)
     clip_ids = torch.from_numpy(feats.clip_index[widx].astype(np.int64))
     quadrant_ids = (va[:, 0] < 0).long() * 2 + (va[:, 1] < 0).long()
     cond = torch.cat([va, enc["descriptors_norm"]], dim=1)

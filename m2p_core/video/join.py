@@ -1,4 +1,5 @@
-"""Join separately encoded H.264 segments into one MP4 without re-encoding (DESIGN §5).
+"""Join separately encoded H.264 segments into one MP4 without re-encoding (docs/ARCHITECTURE.md
+"Recolouring").
 
 The segments (:func:`m2p_core.recolor.segments.recolor_segment`: video-only MP4s, each starting
 with an IDR frame) are remuxed packet for packet, in order, into one video stream; the source's
@@ -34,7 +35,7 @@ from fractions import Fraction
 import av
 
 from m2p_core.audio.decode import MediaError, UndecodableMediaError
-from m2p_core.video.transcode import _mux_audio, add_output_audio
+from m2p_core.video.transcode import ExternalAudio, add_output_audio, mux_audio_packet
 
 
 class SegmentJoinError(MediaError):
@@ -81,12 +82,15 @@ def check_segments(paths: Sequence[str | os.PathLike]) -> None:
 
 
 def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
-                  out_path: str | os.PathLike, expected: Sequence | None = None) -> JoinStats:
+                  out_path: str | os.PathLike, expected: Sequence | None = None,
+                  audio_fallback: str | os.PathLike | None = None) -> JoinStats:
     """Remux the video of the segment MP4s ``paths`` (in order) and the audio of ``source``
     into an MP4 at ``out_path``. ``expected``: per segment, an object with ``pts`` (the source
     pts of its frames) and ``time_base`` (the source's), e.g. the
     :class:`~m2p_core.recolor.segments.Segment` list; each segment's packets must then carry
-    exactly those presentation times."""
+    exactly those presentation times. ``audio_fallback``: a file whose audio the output gets
+    when ``source`` has none (cut at the video's end, as
+    :func:`m2p_core.video.transcode.transcode` does)."""
     if not paths:
         raise SegmentJoinError("no segments to join")
     if expected is not None and len(expected) != len(paths):
@@ -100,14 +104,28 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
     with contextlib.ExitStack() as stack:
         stack.enter_context(ic)
         ias = ic.streams.audio[0] if ic.streams.audio else None
+        external = (ExternalAudio.open(audio_fallback)
+                    if ias is None and audio_fallback is not None else None)
+        if external is not None:
+            stack.callback(external.close)
         first = stack.enter_context(av.open(os.fspath(paths[0])))
         template = first.streams.video[0]
         oc = stack.enter_context(av.open(os.fspath(out_path), "w", format="mp4"))
         # the same rules (and stream order) as video_io.transcode
-        oas, resampler, aenc = add_output_audio(oc, ias, stats)
+        oas, resampler, aenc = add_output_audio(
+            oc, ias if external is None else external.stream, stats)
         ovs = oc.add_stream_from_template(template)
         ovs.time_base = template.time_base
         video = _video_packets(paths, expected, ovs, stats)
+        if external is not None:  # the music up to the end of each video packet so far
+            end = 0.0
+            for v in video:
+                pts = v.pts if v.pts is not None else v.dts
+                end = max(end, float((pts + (v.duration or 0)) * v.time_base))
+                oc.mux(v)
+                for a in external.until(end):
+                    mux_audio_packet(oc, a, oas, resampler, aenc)
+            video = iter(())
         audio = (p for p in ic.demux(ias) if p.dts is not None) if ias is not None else iter(())
         v, a = next(video, None), next(audio, None)
         while v is not None or a is not None:
@@ -115,7 +133,7 @@ def join_segments(paths: Sequence[str | os.PathLike], source: str | os.PathLike,
                 oc.mux(v)
                 v = next(video, None)
             else:
-                _mux_audio(oc, a, oas, resampler, aenc)
+                mux_audio_packet(oc, a, oas, resampler, aenc)
                 a = next(audio, None)
         if aenc is not None:
             for f in resampler.resample(None):

@@ -2,7 +2,8 @@
 
 One pass over the input's packets: video frames are decoded (codec threads on), handed to a
 callback that returns the frame to encode (decoding and the callback on a reader thread, one
-frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset); the
+frame ahead of the encoder), and encoded with libx264 (yuv420p, CRF/preset, frame threads as
+FFmpeg's command line runs them: :data:`ENCODER_THREAD_TYPE`); the
 audio stream is copied packet for packet when MP4 can carry its codec (else re-encoded to AAC).
 Kept from the input: presentation timestamps (so variable frame rates survive), the time base,
 the display rotation, the colour matrix/range/primaries/transfer tags. Not kept: the source's
@@ -16,6 +17,7 @@ frame at a time, plus the encoder's own lookahead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
@@ -101,7 +103,49 @@ def add_output_audio(oc: av.container.OutputContainer, ias: av.audio.stream.Audi
     return oas, resampler, oas
 
 
-def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
+class ExternalAudio:
+    """The audio of another file (the ``--music`` of a video that has no sound of its own), as
+    packets handed out in time order up to a given time: packets that start at or after the
+    video's last frame ends are never muxed, so the music is cut to the video's length."""
+
+    def __init__(self, container, stream) -> None:
+        self._container, self.stream = container, stream
+        self._packets = (p for p in container.demux(stream) if p.dts is not None)
+        self._next: av.Packet | None = None
+        self._done = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> ExternalAudio | None:
+        """None when ``path`` has no audio stream."""
+        try:
+            container = av.open(os.fspath(path))
+        except Exception as e:
+            raise UndecodableMediaError(f"cannot open the audio {path}: {e}") from e
+        if not container.streams.audio:
+            container.close()
+            return None
+        return cls(container, container.streams.audio[0])
+
+    def until(self, t: float):
+        """The packets that start before ``t`` seconds and have not been handed out yet."""
+        while not self._done:
+            if self._next is None:
+                self._next = next(self._packets, None)
+                if self._next is None:
+                    self._done = True
+                    return
+            p = self._next
+            start = p.pts if p.pts is not None else p.dts
+            if float(start * p.time_base) >= t:
+                return
+            self._next = None
+            yield p
+
+    def close(self) -> None:
+        self._container.close()
+
+
+def frame_time_s(frame: av.VideoFrame, index: int, rate: Fraction | None) -> float:
     if frame.pts is not None and frame.time_base is not None:
         return float(frame.pts * frame.time_base)
     return index / float(rate or 25)
@@ -109,7 +153,9 @@ def _frame_time(frame: av.VideoFrame, index: int, rate: Fraction | None) -> floa
 
 def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
               process: FrameFn | None = None, params: EncodeParams = EncodeParams(),
-              on_start: Callable[[TranscodeStats], None] | None = None) -> TranscodeStats:
+              on_start: Callable[[TranscodeStats], None] | None = None,
+              audio_fallback: str | os.PathLike | None = None,
+              on_frame: Callable[[int], None] | None = None) -> TranscodeStats:
     """Transcode ``in_path`` to an MP4 at ``out_path``; ``process(frame, t_seconds)`` returns the
     frame to encode (``None``: encode the decoded frame as it is — the plain transcode).
     ``on_start`` is called once with the stream facts (size, colour spec) before frame 0.
@@ -118,7 +164,11 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
     ``process`` for frame n+1 while this thread encodes frame n and muxes (PyAV releases the
     GIL in the codecs, the LUT kernel is nogil), with at most ``_QUEUE`` frames in flight, so
     memory stays flat. ``process`` and ``on_start`` run on the reader thread, in frame order,
-    ``on_start`` strictly before the first ``process``."""
+    ``on_start`` strictly before the first ``process``.
+
+    ``audio_fallback``: a media file whose audio becomes the output's soundtrack when the
+    input has none (cut at the video's end; see :class:`ExternalAudio`). ``on_frame(n)``
+    is called on this thread after every encoded frame (``n`` frames so far: progress)."""
     try:
         ic = av.open(os.fspath(in_path))
     except Exception as e:
@@ -131,8 +181,15 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
         ivs.thread_type = "AUTO"
         ias = ic.streams.audio[0] if ic.streams.audio else None
         rate = ivs.average_rate or ivs.guessed_rate or Fraction(25)
-        with av.open(os.fspath(out_path), "w", format="mp4") as oc:
-            oas, resampler, aenc = add_output_audio(oc, ias, stats)
+        external = ExternalAudio.open(audio_fallback) if ias is None and audio_fallback else None
+        with contextlib.ExitStack() as stack, \
+                av.open(os.fspath(out_path), "w", format="mp4") as oc:
+            if external is not None:
+                stack.callback(external.close)
+            oas, resampler, aenc = add_output_audio(
+                oc, ias if external is None else external.stream, stats)
+            if external is not None:
+                stats.extra["audio_from"] = os.fspath(audio_fallback)
             reader = _Reader(ic, ivs, ias, rate, process, on_start, stats)
             ovs = None
             pending_audio: list[av.Packet] = []
@@ -143,12 +200,12 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         if ovs is None:  # the header waits for the video stream's setup
                             pending_audio.append(item)
                         else:
-                            _mux_audio(oc, item, oas, resampler, aenc)
+                            mux_audio_packet(oc, item, oas, resampler, aenc)
                     elif kind == "first":  # the reader waits for the stream (on_start's facts)
-                        ovs = _open_video_stream(oc, ivs, item, rate, params, stats)
+                        ovs = open_video_stream(oc, ivs, item, rate, params, stats)
                         reader.resume()
                         for p in pending_audio:
-                            _mux_audio(oc, p, oas, resampler, aenc)
+                            mux_audio_packet(oc, p, oas, resampler, aenc)
                         pending_audio.clear()
                     else:
                         out, index = item
@@ -158,6 +215,12 @@ def transcode(in_path: str | os.PathLike, out_path: str | os.PathLike,
                         # source's I/P/B type, which libx264 would take as forced)
                         out.pict_type = _ANY_PICTURE_TYPE
                         oc.mux(ovs.encode(out))
+                        if external is not None:  # the music up to this frame, interleaved
+                            end = float(out.pts * out.time_base) + 1.0 / float(rate)
+                            for p in external.until(end):
+                                mux_audio_packet(oc, p, oas, resampler, aenc)
+                        if on_frame is not None:
+                            on_frame(index + 1)
             finally:
                 reader.stop()
             if ovs is None:
@@ -243,7 +306,7 @@ class _Reader:
                     if packet.dts is not None and not self._put(("audio", packet)):
                         return
                     continue
-                for frame in _decode(packet):
+                for frame in decode_packet(packet):
                     frame = as_yuv420(frame)
                     if self.frames == 0:
                         if not self._put(("first", frame)):
@@ -253,7 +316,7 @@ class _Reader:
                             return
                         if self.on_start is not None:
                             self.on_start(self.stats)
-                    t = _frame_time(frame, self.frames, self.rate)
+                    t = frame_time_s(frame, self.frames, self.rate)
                     out = frame if self.process is None else self.process(frame, t)
                     if out.pts is None:
                         out.pts, out.time_base = frame.pts, frame.time_base
@@ -283,14 +346,14 @@ def _lower_thread_priority(nice: int) -> None:
         pass
 
 
-def _decode(packet: av.Packet) -> list[av.VideoFrame]:
+def decode_packet(packet: av.Packet) -> list[av.VideoFrame]:
     try:
         return packet.decode()
     except av.error.InvalidDataError:  # one corrupt packet: skip it, keep going
         return []
 
 
-def _mux_audio(oc, packet, oas, resampler, aenc) -> None:
+def mux_audio_packet(oc, packet, oas, resampler, aenc) -> None:
     if aenc is None:
         packet.stream = oas
         oc.mux(packet)
@@ -304,7 +367,22 @@ def _mux_audio(oc, packet, oas, resampler, aenc) -> None:
             oc.mux(aenc.encode(r))
 
 
-def _open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: EncodeParams,
+#: The encoder's threading: "AUTO" (slice | frame), what FFmpeg's command line uses, makes
+#: libx264 run *frame* threads (threads = 1.5 x cores, one lookahead thread). PyAV's default for
+#: an encoder is "SLICE", which makes libx264 split every frame into one slice per core and
+#: encode it with sliced threads (threads = cores, lookahead_threads = cores): a few % less CPU
+#: time, but the slice threads meet at the end of every frame, so the cores idle more — and
+#: every frame carries N slices (slightly larger files, and the output depended on the core
+#: count). Measured on the 2-core machine, 20-s 1080p30 clip, libx264 veryfast CRF 23, 6 runs
+#: interleaved with ``ffmpeg -i in -c:v libx264 -preset veryfast -crf 23 -c:a copy``: CPU time
+#: (user + sys) per run, paired with the command line's, 1.04x for both settings; samples with
+#: >= 2 runnable threads (enough to keep both cores busy) 78% sliced, 88% frame threads, 85% the
+#: command line's; in a quiet spell, wall time 1.39x the command line's sliced, 1.11x with frame
+#: threads (bench/recolor.py; docs/INTERNALS.md "Against the ffmpeg command line").
+ENCODER_THREAD_TYPE = "AUTO"
+
+
+def open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: EncodeParams,
                        stats: TranscodeStats):
     width, height = even_size(frame.width, frame.height)
     spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height, frame.format.name)
@@ -312,6 +390,9 @@ def _open_video_stream(oc, ivs, frame: av.VideoFrame, rate: Fraction, params: En
     ovs.width, ovs.height = width, height
     ovs.pix_fmt = "yuv420p"
     ovs.options = params.options()
+    # Threads as FFmpeg's command line sets them (see ENCODER_THREAD_TYPE)
+    ovs.codec_context.thread_type = ENCODER_THREAD_TYPE
+    ovs.codec_context.thread_count = 0
     ovs.codec_context.time_base = ivs.time_base or Fraction(1, 90000)
     ovs.codec_context.color_range = spec.av_color_range
     ovs.codec_context.colorspace = spec.av_colorspace
@@ -343,6 +424,37 @@ def probe_video(path: str | os.PathLike) -> dict:
         }
 
 
+def has_audio(path: str | os.PathLike) -> bool:
+    """Whether a media file has an audio stream (False when it cannot be opened)."""
+    try:
+        with av.open(os.fspath(path)) as c:
+            return bool(c.streams.audio)
+    except Exception:  # noqa: BLE001 - the transcode itself reports a file it cannot open
+        return False
+
+
+def frame_count(path: str | os.PathLike) -> int:
+    """The number of frames a video holds, from its container (the stream's frame count, else
+    duration × frame rate); 0 when unknown. For progress: never decodes."""
+    try:
+        with av.open(os.fspath(path)) as c:
+            if not c.streams.video:
+                return 0
+            vs = c.streams.video[0]
+            if vs.frames:
+                return int(vs.frames)
+            rate = vs.average_rate or vs.guessed_rate
+            if vs.duration and vs.time_base:
+                seconds = float(vs.duration * vs.time_base)
+            elif c.duration:
+                seconds = c.duration / av.time_base
+            else:
+                return 0
+            return int(round(seconds * float(rate))) if rate else 0
+    except Exception:  # noqa: BLE001 - progress only
+        return 0
+
+
 def iter_yuv_frames(path: str | os.PathLike):
     """Decoded frames as (t_seconds, (Y, U, V) copies of 4:2:0 planes, spec) — for tests/metrics."""
     with av.open(os.fspath(path)) as c:
@@ -352,7 +464,7 @@ def iter_yuv_frames(path: str | os.PathLike):
             frame = as_yuv420(frame)
             spec = YuvSpec.from_av(frame.colorspace, frame.color_range, frame.height,
                                    frame.format.name)
-            t = _frame_time(frame, i, vs.average_rate)
+            t = frame_time_s(frame, i, vs.average_rate)
             yield t, tuple(p.copy() for p in plane_views(frame)), spec
 
 
@@ -365,7 +477,7 @@ def frames_rgb_at(path: str | os.PathLike, times_s: list[float]) -> list[np.ndar
         vs.thread_type = "AUTO"
         last = None
         for i, frame in enumerate(c.decode(vs)):
-            t = _frame_time(frame, i, vs.average_rate)
+            t = frame_time_s(frame, i, vs.average_rate)
             while wanted and t > wanted[0] + 1e-6 and last is not None:
                 found[wanted.pop(0)] = last
             if not wanted:

@@ -42,8 +42,10 @@ def test_inputs_are_matched_once_in_a_fixed_order_with_failures(tmp_path):
     for name in ("b.wav", "a.wav", "sub/c.wav"):
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x" * 3)
-    media, failures = match_inputs([str(tmp_path), str(tmp_path / "a.wav"),
-                                    str(tmp_path / "missing*.wav")], "run")
+    (tmp_path / "notes.txt").write_bytes(b"x")
+    media, failures, ignored = match_inputs([str(tmp_path), str(tmp_path / "a.wav"),
+                                             str(tmp_path / "missing*.wav")], "run")
+    assert ignored == 1  # the folder scan leaves non-media files out
     assert [m.source_uri for m in media] == [str(tmp_path / n)
                                              for n in ("a.wav", "b.wav", "sub/c.wav")]
     assert [m.size_bytes for m in media] == [3, 3, 3]
@@ -87,7 +89,8 @@ def library(tmp_path_factory):
     root = tmp_path_factory.mktemp("chunklib")
     music(root / "a.mp3", 6.0, "happy")
     music(root / "b.ogg", 4.0, "sad")
-    (root / "c.txt").write_text("not media")
+    (root / "c.mp3").write_text("not media")  # a media name: tried, fails at decode
+    (root / "notes.txt").write_text("ignored")  # not a media name: left out of a folder scan
     music(root / "d.wav", 3.0, "calm")
     return root
 
@@ -106,8 +109,9 @@ def test_timeline_in_chunks_equals_one_pipeline(library, tmp_path, tiny_checkpoi
     for s in (one, chunked):
         assert (s.inputs, s.media_written, s.failures, s.windows) == (4, 3, 2, 3)
         assert s.failures_by_stage == {"decode": 1, "match": 1}
+        assert s.ignored == 1
     # one failures file per chunk that had failures: the match failure rides with chunk 0,
-    # c.txt is the third input (a, b, c, d)
+    # c.mp3 is the third input (a, b, c, d)
     files = sorted(os.listdir(tmp_path / "chunked" / "failures"))
     assert files == [f"run-{chunked.run_id}-00000.parquet", f"run-{chunked.run_id}-00002.parquet"]
     assert os.listdir(tmp_path / "one" / "failures") == [f"run-{one.run_id}.parquet"]

@@ -17,7 +17,8 @@ def library(tmp_path_factory):
     music(root / "happy.mp3", 21.0, "happy")  # 4 windows, last padded
     music(root / "sub" / "sad.ogg", 4.0, "sad")  # shorter than a window: 1 window
     video(root / "clip.mp4", 6.0)
-    (root / "notes.txt").write_text("not media")
+    (root / "notes.txt").write_text("not media")  # not media by its name: ignored
+    (root / "fake.mp3").write_text("not media either")  # media by its name: a failure
     return root
 
 
@@ -39,8 +40,10 @@ def test_rows_failures_and_schema(library, tmp_path, tiny_checkpoint):
     assert {uri.rsplit("/", 1)[-1]: len(v) for uri, v in by_uri.items()} == {
         "happy.mp3": 4, "sad.ogg": 1, "clip.mp4": 1}
     happy = sorted(by_uri[str(library / "happy.mp3")], key=lambda r: r["window_index"])
-    assert [r["start_s"] for r in happy] == [0.0, 5.0, 10.0, 15.0]
-    assert [r["padded"] for r in happy] == [False, False, False, True]
+    # the last window ends with the audio (21 s): a full window of music, not padded
+    assert [r["start_s"] for r in happy[:3]] == [0.0, 5.0, 10.0]
+    assert happy[-1]["start_s"] == pytest.approx(11.0, abs=0.05)
+    assert [r["padded"] for r in happy] == [False, False, False, False]
     assert happy[-1]["end_s"] == pytest.approx(21.0, abs=0.05)
     for r in rows.to_pylist():
         assert len(r["palette_lab"]) == len(r["palette_hex"]) == len(r["weights"]) == 5
@@ -51,9 +54,10 @@ def test_rows_failures_and_schema(library, tmp_path, tiny_checkpoint):
         assert len(r["media_id"]) == 64
     failures = _table(tmp_path, "failures")
     assert failures.schema.remove_metadata() == FAILURE_SCHEMA
-    assert failures.column("source_uri").to_pylist() == [str(library / "notes.txt")]
+    assert failures.column("source_uri").to_pylist() == [str(library / "fake.mp3")]
     assert failures.column("stage").to_pylist() == ["decode"]
     assert summary.inputs == 4 and summary.media_written == 3 and summary.failures == 1
+    assert summary.ignored == 1  # notes.txt
     assert summary.windows == 6
     assert summary.audio_s == pytest.approx(31.0, abs=0.2)
 
@@ -91,3 +95,30 @@ def test_identical_files_under_two_names_each_get_rows(library, tmp_path, tiny_c
 def test_unknown_flags_go_to_beam(library, tmp_path, tiny_checkpoint):
     summary = _run([library / "sub"], tmp_path, tiny_checkpoint, "--job_name=m2p-test")
     assert summary.media_written == 1
+
+
+def test_sample_rate_comes_from_the_checkpoint(tmp_path):
+    """A checkpoint trained at another sample rate is decoded at that rate (it once came from
+    the default ModelConfig whatever the checkpoint said)."""
+    import torch
+
+    from m2p_core.model.checkpoint import save_checkpoint
+    from m2p_core.model.network import ModelConfig, Music2Palette
+
+    torch.manual_seed(0)
+    path = tmp_path / "sr22050.pt"
+    save_checkpoint(Music2Palette(ModelConfig(sample_rate=22050)), path, "sr22050")
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o"),
+                                   "--model", str(path)])
+    opts = timeline.resolve_options(args)
+    assert opts.sample_rate == 22050
+
+
+def test_default_model_is_v2_and_fast_is_v1(tmp_path):
+    """No --model: the shipped m2p-v2; --model fast: the shipped m2p-v1 (checked, versioned)."""
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o")])
+    assert timeline.resolve_options(args).model_version.startswith("m2p-v2-")
+    args, _ = timeline.parse_args(["x.wav", "--output", str(tmp_path / "o"), "--model", "fast"])
+    opts = timeline.resolve_options(args)
+    assert opts.model_version.startswith("m2p-v1-")
+    assert opts.model_path.endswith("m2p-v1.pt")

@@ -22,7 +22,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from m2p_core.synth.music import PRESETS, synthesize_music, write_audio
+from m2p_core.synth.music import PRESETS, synthesize_music
+from m2p_core.synth.writers import write_audio
 
 SR = 22050
 

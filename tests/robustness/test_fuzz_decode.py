@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from m2p_core.audio.decode import DecodeStats, MediaError, iter_audio, probe
-from m2p_core.synth.music import write_audio
+from m2p_core.synth.writers import write_audio
 
 SR = 8000
 FUZZ = settings(max_examples=60, deadline=3000, derandomize=True,

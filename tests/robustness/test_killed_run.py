@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from m2p_core.synth.music import write_audio
+from m2p_core.synth.writers import write_audio
 from pipelines import timeline
 
 REPO = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ def test_windows_done_and_failures(tmp_path, test_pipeline):
                         tuple(kv[1].shape))
         )
         assert_that(keys, equal_to([(0, 0.0, 10.0, False, (160000,)),
-                                    (1, 5.0, 12.0, True, (160000,))]), label="windows")
+                                    (1, 2.0, 12.0, False, (160000,))]), label="windows")
         done = out.done | beam.Map(lambda kv: (kv[0], kv[1].n_windows, round(kv[1].duration_s, 2)))
         assert_that(done, equal_to([(str(good), 2, 12.0)]), label="done")
         failed = out.failures | beam.Map(lambda f: (f["source_uri"], f["stage"], f["error_type"]))

@@ -6,7 +6,7 @@ import numpy as np
 from apache_beam.testing.util import assert_that, equal_to
 from media_factory import music
 
-from m2p_core.generate.video import VideoSpec
+from m2p_core.generate.render import VideoSpec
 from m2p_core.outputs.timeline import TimelineParams, timeline_parquet_bytes, timeline_row
 from transforms import fsio
 from transforms.generate import GenerateVideo

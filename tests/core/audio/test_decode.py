@@ -11,8 +11,8 @@ import av
 import numpy as np
 import pytest
 
+from m2p_core import synth
 from m2p_core.audio import decode as media
-from m2p_core.synth import music as synth
 
 SR_IN = 22050
 SR_OUT = 16000

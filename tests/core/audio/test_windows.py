@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from m2p_core import synth
 from m2p_core.audio import decode as media
 from m2p_core.audio.decode import EmptyMediaError
 from m2p_core.audio.windows import Window, iter_windows, window_count
-from m2p_core.synth import music as synth
 
 SR = 100  # small rate: exact sample arithmetic, fast tests
 
@@ -31,10 +31,13 @@ def _chunks(x: np.ndarray, sizes: list[int]) -> Iterator[np.ndarray]:
 def _reference(x: np.ndarray, window_n: int, hop_n: int) -> list[tuple[int, np.ndarray]]:
     out = []
     for k in range(window_count(len(x), window_n, hop_n)):
+        start = k * hop_n
+        if start + window_n > len(x) and hop_n <= window_n and len(x) >= window_n:
+            start = len(x) - window_n  # the last window ends with the audio
         seg = np.zeros(window_n, dtype=np.float32)
-        part = x[k * hop_n: k * hop_n + window_n]
+        part = x[start: start + window_n]
         seg[: len(part)] = part
-        out.append((k * hop_n, seg))
+        out.append((start, seg))
     return out
 
 
@@ -76,15 +79,16 @@ def test_thirty_seconds() -> None:
     assert not any(w.padded for w in ws)
 
 
-def test_thirty_two_seconds_last_padded() -> None:
-    x = np.ones(32 * SR, dtype=np.float32)
+def test_thirty_two_seconds_last_window_ends_with_the_audio() -> None:
+    """The window that would reach past the end moves back: a full window of real audio, no
+    tail of silence (which once made a section and a palette of its own)."""
+    x = np.arange(32 * SR, dtype=np.float32)
     ws = list(iter_windows(_chunks(x, [2 * SR]), SR, 10.0, 5.0))
     assert len(ws) == 6
     last = ws[-1]
-    assert last.padded and last.start_s == 25.0 and last.end_s == 32.0
-    assert last.samples.shape == (10 * SR,)
-    assert np.all(last.samples[: 7 * SR] == 1.0) and np.all(last.samples[7 * SR:] == 0.0)
-    assert not any(w.padded for w in ws[:-1])
+    assert not last.padded and last.start_s == 22.0 and last.end_s == 32.0
+    np.testing.assert_array_equal(last.samples, x[22 * SR:])
+    assert not any(w.padded for w in ws)
 
 
 def test_short_media_single_padded_window() -> None:
@@ -119,6 +123,7 @@ def test_samples_match_slicing(n: int, window_s: float, hop_s: float, sizes: lis
         assert w.start_s == pytest.approx(start / SR)
         assert w.end_s == pytest.approx(min(start + window_n, n) / SR)
         assert w.padded == (start + window_n > n)
+    assert not ws[-1].padded or n < window_n or hop_n > window_n
 
 
 def test_float64_and_2d_chunks_are_flattened_to_float32() -> None:
@@ -195,6 +200,7 @@ def test_end_to_end_with_decoded_media(tmp_path: Path) -> None:
     synth.write_audio(path, synth.synthesize_music(synth.PRESETS["calm"], 32.0, sr), sr)
     ws = list(iter_windows(media.iter_audio(path, sr, chunk_s=2.0), sr, 10.0, 5.0))
     assert len(ws) == 6
-    assert ws[-1].padded and ws[-1].end_s == pytest.approx(32.0)
+    assert not ws[-1].padded and ws[-1].end_s == pytest.approx(32.0)
+    assert ws[-1].start_s == pytest.approx(22.0)
     whole = media.decode_audio(path, sr)
     np.testing.assert_array_equal(ws[3].samples, whole[15 * sr: 25 * sr])

@@ -286,3 +286,13 @@ def test_colour_science_imports_without_its_plotting_package_until_used():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=False)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_palette_distances_equal_pairwise_palette_distance():
+    from m2p_core.colour.space import palette_distance, palette_distances
+
+    rng = np.random.default_rng(7)
+    a = rng.uniform([0, -60, -60], [100, 60, 60], size=(4, 5, 3))
+    b = rng.uniform([0, -60, -60], [100, 60, 60], size=(3, 5, 3))
+    wanted = np.array([[palette_distance(x, y) for y in b] for x in a])
+    assert np.array_equal(palette_distances(a, b), wanted)  # bit for bit: same sections

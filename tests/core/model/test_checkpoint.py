@@ -198,10 +198,10 @@ def test_load_from_bytes_skips_local_sidecar(saved):
 
 
 def test_load_from_file_object(saved):
-    from m2p_core.model.checkpoint import _read_bytes
+    from m2p_core.model.checkpoint import read_checkpoint_bytes
 
     _, path, _ = saved
-    assert _read_bytes(io.BytesIO(path.read_bytes())) == path.read_bytes()
+    assert read_checkpoint_bytes(io.BytesIO(path.read_bytes())) == path.read_bytes()
 
 
 def test_conftest_tiny_checkpoint_loads(tiny_checkpoint):

@@ -1,4 +1,5 @@
-"""m2p_core.outputs.timeline: timeline and failure rows, Parquet bytes and rerun metadata (DESIGN
+"""m2p_core.outputs.timeline: timeline and failure rows, Parquet bytes and rerun metadata
+(docs/ARCHITECTURE.md
 §3)."""
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ def test_parquet_empty_rows():
 
 
 def test_parquet_files_form_a_dataset(tmp_path):
-    """DESIGN §3: DIR/timelines is readable with pyarrow.dataset.dataset(DIR/timelines)."""
+    """docs/ARCHITECTURE.md "Contracts": DIR/timelines is readable with
+    pyarrow.dataset.dataset(DIR/timelines)."""
     (tmp_path / "a.parquet").write_bytes(_parquet([_row(0), _row(1)]))
     other = "cd" * 32
     rows_b = [_row(0, media_id=other, source_uri="b.wav")]

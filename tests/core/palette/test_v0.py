@@ -1,4 +1,4 @@
-"""m2p_core.palette.v0: the fixed emotion -> palette mapping (DESIGN §4)."""
+"""m2p_core.palette.v0: the fixed emotion -> palette mapping (docs/ARCHITECTURE.md "Science")."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from recolor_media import frames_video, natural_frames
 
 from m2p_core.colour.space import hex_to_lab, srgb01_to_lab
 from m2p_core.palette.extract import extract_palette_rgb
-from m2p_core.palette.track import Section, TargetTrack
+from m2p_core.palette.track import Keyframe, PaletteTrack
 from m2p_core.recolor.metrics import palette_reduction, ssim
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from m2p_core.video.transcode import iter_yuv_frames
@@ -30,7 +30,7 @@ def footage(tmp_path_factory):
 
 def test_strength_zero_is_exact_identity(footage, tmp_path):
     out = tmp_path / "o.mp4"
-    recolor_video(footage, out, TargetTrack.constant(SUNSET),
+    recolor_video(footage, out, PaletteTrack.constant(SUNSET),
                   RecolorParams(strength=0.0, crf=0, preset="ultrafast"))  # crf 0: lossless
     a = list(iter_yuv_frames(footage))
     b = list(iter_yuv_frames(out))
@@ -43,7 +43,7 @@ def test_strength_zero_is_exact_identity(footage, tmp_path):
 @pytest.mark.parametrize("target", [SUNSET, TEAL])
 def test_luminance_kept_and_palette_moves(footage, tmp_path, target):
     out = tmp_path / "o.mp4"
-    recolor_video(footage, out, TargetTrack.constant(target),
+    recolor_video(footage, out, PaletteTrack.constant(target),
                   RecolorParams(strength=1.0, crf=12, preset="ultrafast"))
     before, after = rgb_frames(footage)[6], rgb_frames(out)[6]
     lab0 = srgb01_to_lab(before / 255.0)
@@ -57,7 +57,8 @@ def test_luminance_kept_and_palette_moves(footage, tmp_path, target):
 def test_static_shot_stays_stable_across_a_palette_change(tmp_path):
     still = natural_frames(160, 96, 1)[0]
     src = frames_video(tmp_path / "still.mp4", [still] * 50, fps=10)
-    track = TargetTrack([Section(0.0, 1.0, SUNSET), Section(4.0, 5.0, TEAL)])  # 3-s transition
+    # a 3-s transition
+    track = PaletteTrack([Keyframe(0.0, 1.0, SUNSET), Keyframe(4.0, 5.0, TEAL)], transition_s=3.0)
     out = tmp_path / "o.mp4"
     recolor_video(src, out, track, RecolorParams(strength=1.0, crf=12, preset="ultrafast"))
 

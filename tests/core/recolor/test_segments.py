@@ -12,7 +12,7 @@ from recolor_media import frames_video, natural_frames
 from threadpoolctl import threadpool_limits
 
 from m2p_core.colour.space import hex_to_lab
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.segments import (
     SegmentMismatchError,
     analyse_video,
@@ -30,12 +30,13 @@ TGT2 = hex_to_lab(["#0b3954", "#087e8b", "#bfd7ea", "#ff5a5f", "#c81d25"])
 FPS = 5  # the 10-min video: 3000 frames
 
 
-def drifting_track(seconds: float, period_s: float) -> TargetTrack:
+def drifting_track(seconds: float, period_s: float) -> PaletteTrack:
     """A target that alternates between two palettes every ``period_s`` (3-s transitions)."""
     rows = [{"window_index": i, "start_s": s, "end_s": s + 2.0,
-             "palette_lab": TGT if (s // period_s) % 2 else TGT2}
+             "palette_lab": TGT if (s // period_s) % 2 else TGT2, "weights": [0.2] * 5,
+             "valence": 0.0, "arousal": 0.0}
             for i, s in enumerate(np.arange(0.0, seconds, 1.0))]
-    return TargetTrack.from_rows(rows)
+    return PaletteTrack.of_sections(rows)
 
 
 def decoded(path):
@@ -108,7 +109,7 @@ def ten_minutes(tmp_path_factory):
     tone), recoloured in one pass and split into 2-min segments (default x264 settings)."""
     d = tmp_path_factory.mktemp("ten")
     src = long_video(d / "src.mp4", (64, 36), FPS)
-    track = TargetTrack.constant(TGT)
+    track = PaletteTrack.constant(TGT)
     with threadpool_limits(1):
         recolor_video(src, d / "single.mp4", track)
         stats = recolor_video_split(src, d / "split.mp4", track, segment_s=120, workers=2)
@@ -161,7 +162,7 @@ def test_rotated_video_keeps_rotation_and_size(tmp_path):
     src = frames_video(tmp_path / "phone.mp4", natural_frames(38, 68, 300), rotation=90,
                        audio=0.2 * np.sin(np.arange(22050 * 30) / 20.0))
     out = tmp_path / "out.mp4"
-    stats = recolor_video_split(src, out, TargetTrack.constant(TGT),
+    stats = recolor_video_split(src, out, PaletteTrack.constant(TGT),
                                 RecolorParams(preset="ultrafast"), segment_s=10)
     assert len(stats.segments) == 3 and stats.frames == 300
     with av.open(str(out)) as c:
@@ -183,7 +184,7 @@ def short_plan(tmp_path_factory):
 def test_segment_frames_are_checked_and_a_bad_seek_falls_back(short_plan, tmp_path):
     src, analysis, segs = short_plan
     assert len(segs) == 3 and analysis.cuts == shot_starts(10, 0.05)
-    track = TargetTrack.constant(TGT)
+    track = PaletteTrack.constant(TGT)
     fast = RecolorParams(preset="ultrafast")
     late = dataclasses.replace(segs[1], seek_pts=segs[2].pts[5])  # lands after the start
     stats = recolor_segment(src, tmp_path / "a.mp4", track, late, fast)
@@ -199,7 +200,7 @@ def test_segment_frames_are_checked_and_a_bad_seek_falls_back(short_plan, tmp_pa
 
 def test_join_refuses_segments_that_cannot_share_a_stream(short_plan, tmp_path):
     src, _, segs = short_plan
-    track = TargetTrack.constant(TGT)
+    track = PaletteTrack.constant(TGT)
     a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
     recolor_segment(src, a, track, segs[0], RecolorParams(preset="ultrafast"))
     recolor_segment(src, b, track, segs[1], RecolorParams(preset="veryfast"))
@@ -208,3 +209,27 @@ def test_join_refuses_segments_that_cannot_share_a_stream(short_plan, tmp_path):
     recolor_segment(src, b, track, segs[2], RecolorParams(preset="ultrafast"))
     with pytest.raises(SegmentJoinError, match="presentation times"):  # segment 1 is missing
         join_segments([a, b], src, tmp_path / "out.mp4", segs[:2])
+
+
+def test_join_gives_a_silent_source_the_fallback_audio(short_plan, tmp_path):
+    """The split path of recolor --music: segments of a video without sound are joined with
+    the music as soundtrack, cut at the video's end."""
+    src, _, segs = short_plan
+    track, fast = PaletteTrack.constant(TGT), RecolorParams(preset="ultrafast")
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    recolor_segment(src, a, track, segs[0], fast)
+    recolor_segment(src, b, track, segs[1], fast)
+    out = tmp_path / "out.mp4"
+    # the segment files have no audio: ``a`` stands in for a silent source; the fallback (the
+    # 30-s source's own audio) is longer than the two segments' 20 s of video
+    stats = join_segments([a, b], a, out, segs[:2], audio_fallback=src)
+    assert stats.audio == "copy"
+    with av.open(str(out)) as c:
+        video_end = max(float((p.pts + p.duration) * p.time_base)
+                        for p in c.demux(c.streams.video[0]) if p.pts is not None)
+    with av.open(str(out)) as c:
+        audio = c.streams.audio[0]
+        audio_end = max(float((p.pts + p.duration) * p.time_base)
+                        for p in c.demux(audio) if p.pts is not None)
+    assert audio.codec_context.name == "flac"
+    assert video_end - 0.1 <= audio_end <= video_end + 0.6, (audio_end, video_end)

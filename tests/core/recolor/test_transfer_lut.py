@@ -3,10 +3,16 @@
 import numpy as np
 import pytest
 
-from m2p_core.colour.space import hex_to_lab, in_srgb_gamut, lab_to_srgb01, srgb01_to_lab
+from m2p_core.colour.space import (
+    hex_to_lab,
+    in_srgb_gamut,
+    lab_to_srgb01,
+    palette_distance,
+    srgb01_to_lab,
+)
 from m2p_core.colour.yuv import YuvSpec
 from m2p_core.palette.extract import ShotDetector, weighted_kmeans
-from m2p_core.palette.track import TargetTrack, paired_distance
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
 from m2p_core.recolor.lut_kernel import (
     C_SHIFT,
@@ -43,8 +49,10 @@ def planes(seed=0, h=48, w=64):
 
 
 def test_transfer_maps_palette_to_target_and_keeps_gamut():
+    # Chang's interpolating transfer (match="rank") reaches its paired targets exactly; the
+    # default smooth transfer deliberately does not interpolate (tests/core/test_grade_look.py)
     t = PaletteTransfer(SRC, TGT, TransferParams(luminance=1.0, protect_skin=False,
-                                                 min_slope=0.01, max_slope=100))
+                                                 min_slope=0.01, max_slope=100, match="rank"))
     out = t.apply(t.source)
     in_gamut = in_srgb_gamut(out)
     np.testing.assert_allclose(out[in_gamut, 1:], t.target[in_gamut, 1:], atol=1.0)
@@ -98,10 +106,13 @@ def test_rbf_weights_are_local_so_a_colour_cluster_moves_with_its_palette_colour
             out.append(move @ centre / (centre @ centre))
         return np.array(out)
 
-    local = fractions(TransferParams(protect_skin=False, luminance=0.0))
-    chang = fractions(TransferParams(protect_skin=False, luminance=0.0, rbf_scale=1.0))
+    local = fractions(TransferParams(protect_skin=False, luminance=0.0, match="rank"))
+    chang = fractions(TransferParams(protect_skin=False, luminance=0.0, rbf_scale=1.0,
+                                     match="rank"))
     assert local.min() >= 0.75 and local.mean() >= 0.85
     assert chang.min() < 0.65  # what the default avoids
+    smooth = fractions(TransferParams(protect_skin=False, luminance=0.0))  # the default "ot"
+    assert smooth.min() >= 0.75 and smooth.mean() >= 0.85
     with pytest.raises(ValueError):
         TransferParams(rbf_scale=0.0)
 
@@ -279,16 +290,19 @@ def test_target_track_sections_and_smoothness():
         base = TGT if i < 4 else SRC
         jitter = np.random.default_rng(i).normal(0, 1.0, base.shape)
         rows.append({"window_index": i, "start_s": 5.0 * i, "end_s": 5.0 * i + 10,
-                     "palette_lab": (base + jitter).tolist()})
-    track = TargetTrack.from_rows(rows)
-    assert len(track.sections) == 2
-    assert paired_distance(track.at(6.0), TGT) < 2 and paired_distance(track.at(45), SRC) < 2
+                     "palette_lab": (base + jitter).tolist(), "weights": [0.2] * 5,
+                     "valence": 0.5, "arousal": 0.5})
+    track = PaletteTrack.of_sections(rows)
+    assert len(track.keyframes) == 2
+    assert palette_distance(track.palette_at(6.0), TGT) < 2
+    assert palette_distance(track.palette_at(45), SRC) < 2
     ts = np.arange(0, 50, 0.05)
-    pals = np.array([track.at(t) for t in ts])
+    pals = np.array([track.palette_at(t) for t in ts])
     steps = np.abs(np.diff(pals, axis=0)).max(axis=(1, 2))
     # continuous: never a jump at window edges (the steepest 0.05 s of a 3-s smoothstep)
-    assert steps.max() < 0.03 * np.abs(np.sort(TGT, 0) - np.sort(SRC, 0)).max()
-    assert paired_distance(track.at(22.5 - 1.0), track.at(22.5 + 1.0)) > 5  # but it does move
+    assert steps.max() < 0.03 * np.abs(track.lab[1] - track.lab[0]).max()
+    # but it does move
+    assert palette_distance(track.palette_at(22.5 - 1.0), track.palette_at(22.5 + 1.0)) > 5
 
 
 def test_metrics():
@@ -298,3 +312,14 @@ def test_metrics():
     assert ssim(img, rng.uniform(0, 100, (32, 32))) < 0.2
     assert palette_reduction(SRC, TGT, TGT) == pytest.approx(1.0)
     assert palette_reduction(SRC, SRC, TGT) == pytest.approx(0.0)
+
+
+def test_guide_mean_multiply_shift_is_the_rounded_division_everywhere():
+    """The kernel's guide luma: ``(2s + P) // (2P)`` computed as a multiply and shift, for
+    every box sum s of P luma samples (0..255 P), in int32 without overflow."""
+    from m2p_core.recolor.lut_kernel import _GUIDE_MUL, _GUIDE_PIXELS, _GUIDE_SHIFT
+
+    s = np.arange(255 * _GUIDE_PIXELS + 1, dtype=np.int64)
+    num = 2 * s + _GUIDE_PIXELS
+    assert (num * _GUIDE_MUL).max() < 2 ** 31
+    assert np.array_equal((num * _GUIDE_MUL) >> _GUIDE_SHIFT, num // (2 * _GUIDE_PIXELS))

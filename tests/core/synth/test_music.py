@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from m2p_core import synth
 from m2p_core.audio import decode as media
-from m2p_core.synth import music as synth
 from m2p_core.synth.music import PRESETS, MusicSpec, synthesize_music
 
 SR = 22050

@@ -12,8 +12,8 @@ from m2p_core.synth.training_set import (
     sample_clips,
     write_synthetic_set,
 )
+from m2p_core.training import TrainConfig, artist_disjoint_split, with_synthetic
 from m2p_core.training.manifest import ManifestRow, read_manifest
-from m2p_core.training.stages import TrainConfig, artist_disjoint_split, with_synthetic
 
 
 def test_cue_directions_follow_the_literature():
@@ -29,7 +29,8 @@ def test_cue_directions_follow_the_literature():
     assert cue_emotion(replace(base, rhythm_density=0.9))[1] > a0
     assert cue_emotion(replace(base, articulation=0.9))[1] > a0
     assert cue_emotion(replace(base, brightness=0.9))[1] > a0
-    # mode is the strongest valence cue, tempo the strongest arousal cue (DESIGN §4 order)
+    # mode is the strongest valence cue, tempo the strongest arousal cue (docs/ARCHITECTURE.md
+    # "Science" order)
     dv_mode = v0 - cue_emotion(replace(base, mode="minor"))[0]
     high, low = replace(base, root_midi=74), replace(base, root_midi=45)
     dv_reg = cue_emotion(high)[0] - cue_emotion(low)[0]

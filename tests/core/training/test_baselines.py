@@ -91,7 +91,7 @@ def test_quadrant_fixed_same_within_quadrant_different_across():
 
 
 def test_quadrant_fixed_base_hues_follow_the_published_anchors():
-    # Q1 yellow-ish, Q2 red, Q3 blue, Q4 teal/green (v0 anchors, DESIGN §4)
+    # Q1 yellow-ish, Q2 red, Q3 blue, Q4 teal/green (v0 anchors, docs/ARCHITECTURE.md "Science")
     lab, _ = baseline_palettes("quadrant_fixed", QUADRANT_SIGNS * 0.5, _windows(4)[1],
                                np.random.default_rng(0))
     hue = np.degrees(np.arctan2(lab[:, 0, 2], lab[:, 0, 1])) % 360

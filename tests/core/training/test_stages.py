@@ -7,13 +7,13 @@ from media_factory import music
 
 from m2p_core.model.checkpoint import load_checkpoint
 from m2p_core.model.network import ModelConfig
-from m2p_core.training.manifest import read_manifest
-from m2p_core.training.stages import (
+from m2p_core.training import (
     TrainConfig,
     artist_disjoint_split,
     quadrant_metrics,
     run_training,
 )
+from m2p_core.training.manifest import read_manifest
 
 PRESET_QUADRANT = {"happy": "Q1", "angry": "Q2", "sad": "Q3", "calm": "Q4"}
 

@@ -12,7 +12,7 @@ from recolor_media import frames_video, natural_frames
 
 from m2p_core.audio.decode import MediaError
 from m2p_core.colour.space import hex_to_lab
-from m2p_core.palette.track import TargetTrack
+from m2p_core.palette.track import PaletteTrack
 from m2p_core.recolor.video import RecolorParams, recolor_video
 from m2p_core.synth.music import PRESETS, synthesize_music
 from m2p_core.video.transcode import READER_NICE, probe_video, transcode
@@ -30,7 +30,7 @@ def pts_of(path):
 def test_odd_size_is_cropped_to_even(tmp_path):
     src = frames_video(tmp_path / "odd.mkv", natural_frames(853, 481, 3), codec="libvpx-vp9")
     out = tmp_path / "o.mp4"
-    stats = recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    stats = recolor_video(src, out, PaletteTrack.constant(TGT), FAST)
     info = probe_video(out)
     assert (info["width"], info["height"]) == (852, 480) and stats.frames == 3
     assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p"
@@ -42,7 +42,7 @@ def test_rotation_vfr_and_audio_are_kept(tmp_path):
     src = frames_video(tmp_path / "phone.mp4", frames, fps=10, rotation=90, audio=audio,
                        pts_scale=[1, 1, 2, 1, 3, 1, 1, 2, 1, 1, 1, 1])
     out = tmp_path / "o.mp4"
-    recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    recolor_video(src, out, PaletteTrack.constant(TGT), FAST)
     i, o = probe_video(src), probe_video(out)
     assert o["rotation"] == i["rotation"] == 90
     assert (o["width"], o["height"]) == (96, 160)
@@ -68,7 +68,7 @@ def test_full_range_and_bt601_tags_survive(tmp_path):
             c.mux(vs.encode(f))
         c.mux(vs.encode(None))
     out = tmp_path / "o.mp4"
-    stats = recolor_video(src, out, TargetTrack.constant(TGT), FAST)
+    stats = recolor_video(src, out, PaletteTrack.constant(TGT), FAST)
     assert stats.transcode.spec.full_range and stats.transcode.spec.matrix == "ITU-R BT.601"
     info = probe_video(out)
     assert info["color_range"] == 2
@@ -106,7 +106,7 @@ def test_encoder_chooses_frame_types_not_the_source(tmp_path):
 
     assert keyframes(src) == 12
     transcode(src, tmp_path / "plain.mp4")
-    recolor_video(src, tmp_path / "rec.mp4", TargetTrack.constant(TGT), FAST)
+    recolor_video(src, tmp_path / "rec.mp4", PaletteTrack.constant(TGT), FAST)
     assert keyframes(tmp_path / "plain.mp4") == 1 and keyframes(tmp_path / "rec.mp4") == 1
 
 
@@ -176,12 +176,12 @@ def test_recolorer_reuses_output_frames_only_when_released(tmp_path):
     with av.open(str(src)) as c:
         frames = [as_yuv420(f) for f in c.decode(video=0)]
     info = TranscodeStats(width=64, height=48, spec=YuvSpec())
-    fn = FrameRecolorer(TargetTrack.constant(TGT), FAST)
+    fn = FrameRecolorer(PaletteTrack.constant(TGT), FAST)
     fn.start(info)
     held = [fn(f, i / 10) for i, f in enumerate(frames)]
     assert len({id(h) for h in held}) == len(held)  # none overwritten while referenced
     views = [plane_views(h)[0].copy() for h in held]
-    fn2 = FrameRecolorer(TargetTrack.constant(TGT), FAST)
+    fn2 = FrameRecolorer(PaletteTrack.constant(TGT), FAST)
     fn2.start(info)
     ids = set()
     for i, f in enumerate(frames):
@@ -190,3 +190,58 @@ def test_recolorer_reuses_output_frames_only_when_released(tmp_path):
         ids.add(id(out))
         del out
     assert len(ids) == 1  # released frames are reused
+
+
+def _audio_seconds(path):
+    with av.open(str(path)) as c:
+        if not c.streams.audio:
+            return None, None
+        a = c.streams.audio[0]
+        end = max(float((p.pts + p.duration) * p.time_base) for p in c.demux(a) if p.pts
+                  is not None)
+        return a.codec_context.name, end
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".wav"])
+def test_a_silent_video_gets_the_fallback_audio_cut_to_its_length(tmp_path, suffix):
+    """recolor --music on a video without sound: the music becomes its soundtrack (by the
+    transcode's audio rule: copied where MP4 carries the codec, else AAC), cut where the video
+    ends."""
+    src = frames_video(tmp_path / "silent.mp4", natural_frames(64, 36, 20))  # 2.0 s at 10 fps
+    song = music(tmp_path / f"song{suffix}", 4.0)
+    out = tmp_path / "out.mp4"
+    stats = transcode(src, out, audio_fallback=song)
+    name, end = _audio_seconds(out)
+    assert stats.audio in ("copy", "aac") and name in ("mp3", "aac")
+    assert 1.85 <= end <= 2.1, end  # not the song's 4 s
+    assert len(pts_of(out)) == 20
+    from m2p_core.video.transcode import frame_count, has_audio
+
+    assert frame_count(src) == 20 and not has_audio(src) and has_audio(out)
+
+
+def test_a_video_with_sound_keeps_its_own_and_counts_progress(tmp_path):
+    audio = synthesize_music(PRESETS["calm"], 2.0, 22050)
+    src = frames_video(tmp_path / "v.mp4", natural_frames(64, 36, 20), audio=audio)
+    song = music(tmp_path / "song.mp3", 4.0)
+    seen = []
+    out = tmp_path / "out.mp4"
+    recolor_video(src, out, PaletteTrack.constant(TGT), FAST, audio_fallback=song,
+                  on_frame=seen.append)
+    assert _audio_seconds(out)[0] == "aac"  # the video's own (AAC), not the MP3
+    assert seen == list(range(1, 21))
+
+
+def test_encoder_runs_frame_threads_like_ffmpegs_command_line(tmp_path):
+    """libx264 with frame threads and one slice per frame, as ``ffmpeg -c:v libx264`` runs it
+    (PyAV's default would be sliced threads: the cores idle at every frame's end); x264 writes
+    its settings into the stream. (Frames of a few macroblock rows get one thread either way.)"""
+    src = frames_video(tmp_path / "v.mp4", natural_frames(320, 240, 4))
+    for out in (tmp_path / "plain.mp4", tmp_path / "rec.mp4"):
+        if out.name == "plain.mp4":
+            transcode(src, out)
+        else:
+            recolor_video(src, out, PaletteTrack.constant(TGT), FAST)
+        data = out.read_bytes()
+        assert b"x264 - core" in data
+        assert b" sliced_threads=0 " in data and b" slices=" not in data

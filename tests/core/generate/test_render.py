@@ -10,18 +10,10 @@ from media_factory import music
 from m2p_core.audio.decode import iter_audio
 from m2p_core.colour.space import hex_to_srgb01
 from m2p_core.generate.drive import analyse, frame_drive
-from m2p_core.generate.video import (
-    STYLES,
-    FrameRenderer,
-    FrameState,
-    PaletteTrack,
-    VideoSpec,
-    internal_size,
-    read_video_metadata,
-    render_still,
-    render_video,
-)
+from m2p_core.generate.render import VideoSpec, read_video_metadata, render_still, render_video
+from m2p_core.generate.styles import STYLES, FrameRenderer, FrameState, internal_size
 from m2p_core.outputs.timeline import timeline_row
+from m2p_core.palette.track import PaletteTrack
 
 RED, BLUE = [53.2, 80.1, 67.2], [32.3, 79.2, -107.9]
 
@@ -44,14 +36,14 @@ def _palette(base):
 def test_palette_track_matches_colour_order_and_interpolates():
     a = np.array(_rows([_palette(RED)])[0]["palette_lab"], dtype=np.float64)  # gamut-mapped
     b = a[::-1].copy()  # same colours, other order: nothing should move
-    track = PaletteTrack(_rows([a, b]))
+    track = PaletteTrack.of_windows(_rows([a, b]))
     for t in (0.0, 6.0, 7.5, 9.0, 20.0):
         lab, w, v, ar = track.at(t)
         assert np.allclose(np.sort(lab[:, 0]), np.sort(a[:, 0]), atol=1e-3)
         assert np.allclose(lab, a, atol=1e-3)  # slot order kept across windows
         assert w.sum() == pytest.approx(1.0)
     c = np.array(_rows([_palette(BLUE)])[0]["palette_lab"], dtype=np.float64)
-    track = PaletteTrack(_rows([a, c]))
+    track = PaletteTrack.of_windows(_rows([a, c]))
     start, end = track.at(0.0)[0], track.at(100.0)[0]
     mid = track.at(7.5)[0]  # halfway between the window centres 5 and 10
     assert np.allclose(start, a, atol=0.05) and np.allclose(np.sort(end, 0), np.sort(c, 0),

@@ -1,0 +1,116 @@
+"""Before/after stills of the recolouring looks (issue 15) and their tearing table.
+
+Two procedural pictures — the look test frame (:mod:`m2p_core.synth.look_scene`: textured foliage,
+grey ramp, grey character, skin, near-grey car paint, sky) and the synthetic landscape of the
+demo/bench footage (sky gradient, hills, water, a face) — each recoloured toward four mood
+palettes (happy, tense, sad, calm; Russell's quadrants) with each look:
+
+- ``rank``: Chang et al.'s lightness-rank transfer (the pre-issue-15 default, for comparison),
+- ``transfer``: the default transfer (optimal-transport matching, smooth field),
+- ``grade``: the palette-driven colour grade.
+
+Writes out/looks/<picture>_<mood>.png (columns: before, rank, transfer, grade; 2x nearest
+upscale) and out/looks/<picture>_<look>_<mood>.png (before | after), and prints, per picture,
+mood and look: the tearing stats (p99 of the output/input ΔE76 ratio of adjacent pixel pairs
+2–6 ΔE apart, % of pairs > 4x, mean move), the largest output C* of near-neutral input
+(C* < 5), and the share of the frame nearest to the palette's smallest colour (and how much of
+it the look claimed).
+
+    python bench/look_stills.py [--strength 0.8] [--out out/looks]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from m2p_core.colour.space import hex_to_lab  # noqa: E402
+from m2p_core.palette.extract import extract_palette_rgb  # noqa: E402
+from m2p_core.recolor.grade_metrics import (  # noqa: E402
+    claimed_share,
+    neutral_stats,
+    palette_share,
+    tearing_stats,
+)
+from m2p_core.recolor.looks import make_look  # noqa: E402
+from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut  # noqa: E402
+from m2p_core.recolor.transfer import TransferParams  # noqa: E402
+from m2p_core.synth.look_scene import look_test_frame  # noqa: E402
+from m2p_core.synth.patterns import pattern_frames  # noqa: E402
+
+#: mood -> (hex colours, weights); plausible palettes of each Russell quadrant
+MOODS = {
+    "happy": (["#ffd23f", "#ff9f1c", "#7bc950", "#2ec4b6", "#fff3b0"],
+              [0.30, 0.25, 0.25, 0.05, 0.15]),
+    "tense": (["#1bb9d8", "#510d05", "#c01201", "#fed1ae", "#dd4901"],
+              [0.05, 0.18, 0.35, 0.05, 0.37]),
+    "sad": (["#1f2a3a", "#3e5068", "#6b7b8c", "#a3adb8", "#c9b79c"],
+            [0.30, 0.25, 0.20, 0.15, 0.10]),
+    "calm": (["#2f4f4f", "#5f9e8f", "#a8c5b5", "#e8e4d8", "#d9a5a0"],
+             [0.15, 0.25, 0.25, 0.25, 0.10]),
+}
+LOOKS = ("rank", "transfer", "grade")
+
+
+def pictures() -> dict[str, np.ndarray]:
+    frame, _ = look_test_frame(192, 128)
+    landscape = next(pattern_frames("natural", 320, 180))
+    return {"lookframe": frame, "landscape": landscape}
+
+
+def params_of(look: str, strength: float) -> TransferParams:
+    if look == "rank":
+        return TransferParams(strength=strength, match="rank")
+    return TransferParams(strength=strength, look=look)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--strength", type=float, default=0.8, help="look strength (pipeline: 0.8)")
+    ap.add_argument("--out", default=str(ROOT / "out" / "looks"))
+    args = ap.parse_args(argv)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    print(f"strength {args.strength}; tearing bound p99 <= 3, > 4x <= 0.5 %, move >= 4; "
+          f"greys (C* < 5) stay below C* 12")
+    print(f"{'picture':10} {'mood':6} {'look':9} {'p99':>5} {'>4x %':>6} {'move':>5} "
+          f"{'grey C*':>7} {'accent':>6} {'claimed':>7}")
+    for pic_name, rgb in pictures().items():
+        source, source_w = extract_palette_rgb(rgb)
+        for mood, (hexes, weights) in MOODS.items():
+            target, w = hex_to_lab(hexes), np.asarray(weights)
+            accent = int(np.argmin(w))
+            row = [rgb]
+            for look in LOOKS:
+                lk = make_look(source, target, params_of(look, args.strength), source_w, w)
+                out = apply_rgb_lut(rgb, bake_rgb_lut(lk))
+                row.append(out)
+                ts = tearing_stats(rgb, out)
+                ns = neutral_stats(rgb, out)
+                share = palette_share(out, target)[accent]
+                claim = claimed_share(rgb, out, target)[accent]
+                flag = "" if ts.passes() and ns.max_chroma <= 12.0 else "  FAIL"
+                print(f"{pic_name:10} {mood:6} {look:9} {ts.p99:5.2f} {100 * ts.frac_over:6.2f} "
+                      f"{ts.mean_move:5.1f} {ns.max_chroma:7.1f} {share:6.1%} {claim:7.1%}"
+                      f"{flag}")
+                pair = np.concatenate([rgb, out], axis=1)
+                Image.fromarray(pair).resize((2 * pair.shape[1], 2 * pair.shape[0]),
+                                             Image.NEAREST).save(
+                    out_dir / f"{pic_name}_{look}_{mood}.png")
+            sheet = np.concatenate(row, axis=1)
+            Image.fromarray(sheet).resize((2 * sheet.shape[1], 2 * sheet.shape[0]),
+                                          Image.NEAREST).save(out_dir / f"{pic_name}_{mood}.png")
+    print(f"stills in {out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
