@@ -175,12 +175,18 @@ class Music2Palette(nn.Module):
         return self.palette_decoder(enc["tokens"].detach(), cond, noise)
 
     def forward(self, waves: torch.Tensor) -> dict[str, torch.Tensor]:
-        enc = self.encode(waves)
-        palette_lab, weights = self.decode_palette(enc)
-        return {
-            "valence_arousal": enc["valence_arousal"],
-            "va_logits": enc["va_logits"],
-            "palette_lab": palette_lab,
-            "weights": weights,
-            "descriptors": enc["descriptors"],
-        }
+        return forward_outputs(self, waves)
+
+
+def forward_outputs(model: nn.Module, waves: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The models' common forward: ``model.encode`` then ``model.decode_palette``.
+
+    Returns
+    -------
+    dict with ``valence_arousal`` (B, 2) in [-1, 1], ``va_logits`` (B, 2), ``palette_lab``
+    (B, K, 3) CIELAB D65, ``weights`` (B, K) summing to 1, ``descriptors`` (B, D)
+    """
+    enc = model.encode(waves)
+    palette_lab, weights = model.decode_palette(enc)
+    return {"valence_arousal": enc["valence_arousal"], "va_logits": enc["va_logits"],
+            "palette_lab": palette_lab, "weights": weights, "descriptors": enc["descriptors"]}

@@ -35,7 +35,7 @@ from torch import nn
 
 from m2p_core.model.frontend import DESCRIPTOR_NAMES
 from m2p_core.model.musicnn import MSD_LABELS, MusicNN
-from m2p_core.model.network import ModelConfig, Music2Palette
+from m2p_core.model.network import ModelConfig, Music2Palette, forward_outputs
 
 #: per-window feature blocks the head may stack, and their widths. musicnn blocks are averaged
 #: over the window's patches; ``descriptors`` are v1's 50 hand-made descriptors (key/mode,
@@ -237,12 +237,4 @@ class Music2PaletteV2(nn.Module):
         return self.base.decode_palette(enc, noise)
 
     def forward(self, waves: torch.Tensor) -> dict[str, torch.Tensor]:
-        enc = self.encode(waves)
-        palette_lab, weights = self.decode_palette(enc)
-        return {
-            "valence_arousal": enc["valence_arousal"],
-            "va_logits": enc["va_logits"],
-            "palette_lab": palette_lab,
-            "weights": weights,
-            "descriptors": enc["descriptors"],
-        }
+        return forward_outputs(self, waves)

@@ -27,15 +27,6 @@ def _default_interval() -> float:
         return 5.0
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60}:{seconds % 60:02d} min"
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
-
-
 class Task:
     """One piece of work of known size on a :class:`Progress` line (see :meth:`Progress.begin`)."""
 
@@ -60,7 +51,7 @@ class Task:
         eta = ""
         elapsed = now - self.started
         if 0 < self.done < total and elapsed > 0:
-            eta = f", ETA {_duration((total - self.done) * elapsed / self.done)}"
+            eta = f", ETA {format_duration((total - self.done) * elapsed / self.done)}"
         return f"{self.label} {self.done}/{total} {self.what}{eta}"
 
 

@@ -209,6 +209,16 @@ def ramp_hue_steps(lab_out: np.ndarray, min_chroma: float = 2.0) -> np.ndarray:
     return np.where(both, d, 0.0)
 
 
+def _nearest_colour(image_rgb: np.ndarray, palette_lab: np.ndarray,
+                    mask: np.ndarray | None) -> np.ndarray:
+    """(N,) index of the nearest (ΔE76) palette colour of each (masked) pixel."""
+    lab = as_lab(image_rgb)
+    if mask is not None:
+        lab = lab[np.asarray(mask, dtype=bool)]
+    lab = lab.reshape(-1, 3)
+    return np.argmin(delta_e76(lab[:, None, :], palette_lab[None, :, :]), axis=1)
+
+
 def palette_share(image_rgb: np.ndarray, palette_lab: np.ndarray,
                   mask: np.ndarray | None = None) -> np.ndarray:
     """Fraction of pixels nearest (ΔE76) to each palette colour.
@@ -227,13 +237,9 @@ def palette_share(image_rgb: np.ndarray, palette_lab: np.ndarray,
     np.ndarray
         (K,) fractions summing to 1.
     """
-    lab = as_lab(image_rgb)
-    if mask is not None:
-        lab = lab[np.asarray(mask, dtype=bool)]
-    lab = lab.reshape(-1, 3)
     pal = np.asarray(palette_lab, dtype=np.float64).reshape(-1, 3)
-    nearest = np.argmin(delta_e76(lab[:, None, :], pal[None, :, :]), axis=1)
-    return np.bincount(nearest, minlength=len(pal)) / max(len(lab), 1)
+    nearest = _nearest_colour(image_rgb, pal, mask)
+    return np.bincount(nearest, minlength=len(pal)) / max(len(nearest), 1)
 
 
 def claimed_share(before_rgb: np.ndarray, after_rgb: np.ndarray, palette_lab: np.ndarray,
@@ -260,14 +266,6 @@ def claimed_share(before_rgb: np.ndarray, after_rgb: np.ndarray, palette_lab: np
         (K,) fractions of all (masked) pixels.
     """
     pal = np.asarray(palette_lab, dtype=np.float64).reshape(-1, 3)
-
-    def nearest(img: np.ndarray) -> np.ndarray:
-        lab = as_lab(img)
-        if mask is not None:
-            lab = lab[np.asarray(mask, dtype=bool)]
-        lab = lab.reshape(-1, 3)
-        return np.argmin(delta_e76(lab[:, None, :], pal[None, :, :]), axis=1)
-
-    n0, n1 = nearest(before_rgb), nearest(after_rgb)
+    n0, n1 = _nearest_colour(before_rgb, pal, mask), _nearest_colour(after_rgb, pal, mask)
     moved = n1 != n0
     return np.bincount(n1[moved], minlength=len(pal)) / max(len(n1), 1)
