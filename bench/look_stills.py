@@ -42,20 +42,10 @@ from m2p_core.recolor.grade_metrics import (  # noqa: E402
 from m2p_core.recolor.looks import make_look  # noqa: E402
 from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut  # noqa: E402
 from m2p_core.recolor.transfer import TransferParams  # noqa: E402
-from m2p_core.synth.look_scene import look_test_frame  # noqa: E402
+from m2p_core.synth.look_scene import MOOD_PALETTES, look_test_frame  # noqa: E402
 from m2p_core.synth.patterns import pattern_frames  # noqa: E402
 
-#: mood -> (hex colours, weights); plausible palettes of each Russell quadrant
-MOODS = {
-    "happy": (["#ffd23f", "#ff9f1c", "#7bc950", "#2ec4b6", "#fff3b0"],
-              [0.30, 0.25, 0.25, 0.05, 0.15]),
-    "tense": (["#1bb9d8", "#510d05", "#c01201", "#fed1ae", "#dd4901"],
-              [0.05, 0.18, 0.35, 0.05, 0.37]),
-    "sad": (["#1f2a3a", "#3e5068", "#6b7b8c", "#a3adb8", "#c9b79c"],
-            [0.30, 0.25, 0.20, 0.15, 0.10]),
-    "calm": (["#2f4f4f", "#5f9e8f", "#a8c5b5", "#e8e4d8", "#d9a5a0"],
-             [0.15, 0.25, 0.25, 0.25, 0.10]),
-}
+MOODS = MOOD_PALETTES
 LOOKS = ("rank", "transfer", "grade")
 
 

@@ -128,3 +128,18 @@ def look_test_frame(width: int = 192, height: int = 128, seed: int = 0
     rgb = np.rint(rgb01 * 255.0).astype(np.uint8)
     masks = {name: region == name for name in REGIONS}
     return rgb, masks
+
+
+#: mood -> (hex colours, weights): a plausible palette of each Russell quadrant, to grade the
+#: test scene with. Tense and happy each hold a small vivid accent (the 5% cyan, index 0, and
+#: the 5% teal, index 3) — the colours the old transfer let claim large parts of a frame.
+MOOD_PALETTES = {
+    "happy": (["#ffd23f", "#ff9f1c", "#7bc950", "#2ec4b6", "#fff3b0"],
+              [0.30, 0.25, 0.25, 0.05, 0.15]),
+    "tense": (["#1bb9d8", "#510d05", "#c01201", "#fed1ae", "#dd4901"],
+              [0.05, 0.18, 0.35, 0.05, 0.37]),
+    "sad": (["#1f2a3a", "#3e5068", "#6b7b8c", "#a3adb8", "#c9b79c"],
+            [0.30, 0.25, 0.20, 0.15, 0.10]),
+    "calm": (["#2f4f4f", "#5f9e8f", "#a8c5b5", "#e8e4d8", "#d9a5a0"],
+             [0.15, 0.25, 0.25, 0.25, 0.10]),
+}

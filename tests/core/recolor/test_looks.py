@@ -33,15 +33,11 @@ from m2p_core.recolor.lut import apply_rgb_lut, bake_rgb_lut, bake_yuv_lut
 from m2p_core.recolor.palette_ot import transport_plan
 from m2p_core.recolor.transfer import PaletteTransfer, TransferParams
 from m2p_core.recolor.video import RecolorParams
-from m2p_core.synth.look_scene import look_test_frame
+from m2p_core.synth.look_scene import MOOD_PALETTES, look_test_frame
 
 # (hex, weights, index of the small vivid accent)
-PALETTES = {
-    "tense": (["#1bb9d8", "#510d05", "#c01201", "#fed1ae", "#dd4901"],
-              [0.05, 0.18, 0.35, 0.05, 0.37], 0),
-    "happy": (["#ffd23f", "#ff9f1c", "#7bc950", "#2ec4b6", "#fff3b0"],
-              [0.30, 0.25, 0.25, 0.05, 0.15], 3),
-}
+PALETTES = {mood: (*MOOD_PALETTES[mood], accent) for mood, accent in (("tense", 0),
+                                                                      ("happy", 3))}
 MAX_NEUTRAL_CHROMA = 12.0  # input C* < 5 stays below this
 MAX_NEUTRAL_GAIN = 1.5  # a noisy grey object's a*b* noise is not amplified much
 MAX_RAMP_HUE_STEP = 5.0  # degrees per L* unit along a neutral ramp (no hue flips)
