@@ -104,12 +104,17 @@ def test_recolor_image(tmp_path, tiny_checkpoint, ext):
         assert im.size == (120, 80)
 
 
+def _recolor_one_clip(tmp_path, checkpoint, seconds, *flags):
+    """(summary, output folder) of `m2p recolor` on one generated clip with ``flags``."""
+    video(tmp_path / "lib" / "clip.mp4", seconds)
+    out = tmp_path / "out"
+    return recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", checkpoint,
+                        "--preset", "ultrafast", *flags]), out
+
+
 def test_recolor_honours_max_duration(tmp_path, tiny_checkpoint):
     """--max-duration reaches the recolour's own timeline stage (it was accepted and dropped)."""
-    video(tmp_path / "lib" / "clip.mp4", 3.0)
-    out = tmp_path / "out"
-    s = recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", tiny_checkpoint,
-                     "--preset", "ultrafast", "--max-duration", "1"])
+    s, out = _recolor_one_clip(tmp_path, tiny_checkpoint, 3.0, "--max-duration", "1")
     assert s.recolored == 0
     assert ("clip.mp4", "decode") in failures(out)
 
@@ -117,10 +122,7 @@ def test_recolor_honours_max_duration(tmp_path, tiny_checkpoint):
 def test_recolor_look_flag_reaches_the_grade(tmp_path, tiny_checkpoint):
     import json
 
-    video(tmp_path / "lib" / "clip.mp4", 2.0)
-    out = tmp_path / "out"
-    s = recolor.run([str(tmp_path / "lib"), "--output", str(out), "--model", tiny_checkpoint,
-                     "--preset", "ultrafast", "--look", "grade"])
+    s, out = _recolor_one_clip(tmp_path, tiny_checkpoint, 2.0, "--look", "grade")
     assert s.recolored == 1
     (sidecar,) = [n for n in os.listdir(out / "media") if n.endswith(".json")]
     assert json.loads((out / "media" / sidecar).read_text())["look"] == "grade"
