@@ -43,8 +43,10 @@ def logged(path, *args, **kwargs):
     os.write(fd, (str(path) + "\n").encode())
     return real(path, *args, **kwargs)
 decode.iter_audio = logged
-from commands.main import main
-sys.exit(main(sys.argv[1:]))
+# the installed `m2p` script's entry point (ends with os._exit once every output is written,
+# as users run it; a plain interpreter teardown after a run aborted once on CI, see the note)
+from commands.main import console_main
+console_main()
 """
 
 
