@@ -151,8 +151,9 @@ class PaletteTrack:
         return cls(frames)
 
     # ------------------------------------------------------------------ evaluation
-    def _locate(self, t: float) -> tuple[int, int, float]:
-        """Keyframes ``i``, ``j`` around ``t`` and the blend ``f`` in [0, 1] of ``j``."""
+    def locate(self, t: float) -> tuple[int, int, float]:
+        """Keyframes ``i``, ``j`` around ``t`` seconds and the blend ``f`` in [0, 1] of ``j``
+        (``f`` is 0 and ``i == j`` outside transitions); :meth:`at` is the palette there."""
         n = len(self.keyframes)
         if n == 1:
             return 0, 0, 0.0
@@ -166,7 +167,7 @@ class PaletteTrack:
 
     def at(self, t: float) -> TrackPoint:
         """Palette (K, 3) CIELAB, weights (K,), valence and arousal at ``t`` seconds."""
-        i, j, f = self._locate(t)
+        i, j, f = self.locate(t)
         if f == 0.0:
             return TrackPoint(self.lab[i], self.weights[i], float(self.valence[i]),
                               float(self.arousal[i]))
@@ -174,6 +175,12 @@ class PaletteTrack:
                           (1 - f) * self.weights[i] + f * self.weights[j],
                           float((1 - f) * self.valence[i] + f * self.valence[j]),
                           float((1 - f) * self.arousal[i] + f * self.arousal[j]))
+
+    def keyframe_point(self, i: int) -> TrackPoint:
+        """Keyframe ``i``'s palette (K, 3) CIELAB (in the track's aligned colour order),
+        weights (K,), valence and arousal: what :meth:`at` gives inside that keyframe."""
+        return TrackPoint(self.lab[i], self.weights[i], float(self.valence[i]),
+                          float(self.arousal[i]))
 
     def palette_at(self, t: float) -> np.ndarray:
         """The palette (K, 3) CIELAB at ``t`` seconds."""

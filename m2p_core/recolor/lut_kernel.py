@@ -124,6 +124,23 @@ def blend(a: YuvLut, b: YuvLut, t: float) -> YuvLut:
     return YuvLut(np.rint(y).astype(np.uint8), np.rint(c).astype(np.int16))
 
 
+def mix(luts: list[YuvLut], weights: list[float]) -> YuvLut:
+    """The weighted mean of ``luts`` (weights >= 0, summing to 1): a dissolve between grades.
+
+    One LUT with weight 1 is returned as it is (the same object, so its fine table is reused);
+    otherwise the luma curves and node deltas are mixed in float and rounded once (a convex
+    mix of monotonic curves stays monotonic)."""
+    pairs = [(lut, float(w)) for lut, w in zip(luts, weights, strict=True) if w > 0.0]
+    if not pairs:
+        raise ValueError("mix needs a positive weight")
+    if len(pairs) == 1 or all(lut is pairs[0][0] for lut, _ in pairs):
+        return pairs[0][0]
+    total = sum(w for _, w in pairs)
+    y = sum(w * lut.y_curve.astype(np.float32) for lut, w in pairs) / total
+    c = sum(w * lut.chroma_delta.astype(np.float32) for lut, w in pairs) / total
+    return YuvLut(np.rint(y).astype(np.uint8), np.rint(c).astype(np.int16))
+
+
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def _build_fine(delta, out):  # pragma: no cover
     """Bilinear interpolation of each luma node's (Cb, Cr) slice at every code pair, exact in
