@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH_INDEX) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -c "from m2p_core.recolor.lut_kernel import compile_kernels; compile_kernels()"
 	touch $(STAMP)
 
 demo: install

@@ -294,6 +294,16 @@ def apply_yuv420(planes_in: tuple[np.ndarray, np.ndarray, np.ndarray],
                lut.fine_table)
 
 
+def compile_kernels() -> None:
+    """Compile the kernels now (numba caches them on disk beside this module, so this is done
+    once per install, not per process): ``make install`` calls it, so a user's first recolour
+    does not spend ~20 s compiling, and benchmarks do not time the compiler."""
+    y = np.zeros((2, 2), np.uint8)
+    c = np.zeros((1, 1), np.uint8)
+    apply_yuv420_copy(y, c, c, blend(_IDENTITY, YuvLut(_IDENTITY.y_curve,
+                                                        _IDENTITY.chroma_delta + 1), 0.5))
+
+
 def apply_yuv420_copy(y: np.ndarray, u: np.ndarray, v: np.ndarray, lut: YuvLut
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Convenience: new (even-cropped) planes with ``lut`` applied."""
