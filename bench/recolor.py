@@ -47,7 +47,7 @@ from m2p_core.colour.yuv import YuvSpec  # noqa: E402
 from m2p_core.palette.extract import extract_palette_rgb  # noqa: E402
 from m2p_core.palette.track import Keyframe, PaletteTrack  # noqa: E402
 from m2p_core.recolor.lut import bake_yuv_lut  # noqa: E402
-from m2p_core.recolor.lut_kernel import apply_yuv420, compile_kernels  # noqa: E402
+from m2p_core.recolor.lut_kernel import apply_yuv420  # noqa: E402
 from m2p_core.recolor.metrics import palette_reduction, ssim  # noqa: E402
 from m2p_core.recolor.transfer import PaletteTransfer, TransferParams  # noqa: E402
 from m2p_core.recolor.video import RecolorParams, recolor_video  # noqa: E402
@@ -447,7 +447,6 @@ def main() -> int:
     clip = make_clip(OUT / f"natural_1080p_{int(args.seconds)}s.mp4", (1920, 1080), args.seconds)
     extra = ["--model", args.model] if args.model else []
     # untimed warm-up: numba's kernels compiled and cached, the libraries in the page cache
-    compile_kernels()
     warm = make_clip(OUT / "warmup_2s.mp4", (320, 240), 2.0)
     timed([sys.executable, "-m", "commands.main", "recolor", str(warm), "--output",
            str(OUT / "run-warmup"), "--force", *extra])

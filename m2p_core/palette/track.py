@@ -169,8 +169,7 @@ class PaletteTrack:
         """Palette (K, 3) CIELAB, weights (K,), valence and arousal at ``t`` seconds."""
         i, j, f = self.locate(t)
         if f == 0.0:
-            return TrackPoint(self.lab[i], self.weights[i], float(self.valence[i]),
-                              float(self.arousal[i]))
+            return self.keyframe_point(i)
         return TrackPoint((1 - f) * self.lab[i] + f * self.lab[j],
                           (1 - f) * self.weights[i] + f * self.weights[j],
                           float((1 - f) * self.valence[i] + f * self.valence[j]),
