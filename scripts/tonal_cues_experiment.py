@@ -13,7 +13,8 @@ Per 10-s window (every 5 s, as the head's training windows) of each emotion4q cl
   interval, up-minus-down fraction and held-note fraction (contour), a voiced flag — from
   f0 every 80 ms (CREPE's 1024-sample frames, weighted argmax of its 360 bins).
 
-Then the same fixed, cheap protocol for every row: clip means of each block, StandardScaler +
+Then the same fixed, cheap protocol for every row, the head report's clip-level probe
+(:func:`m2p_core.training.head_report.probe_4class`): clip means of the blocks, StandardScaler +
 4-class LogisticRegression (C = 0.01 and 0.03), the artist-disjoint 5 folds of ``m2p evaluate``.
 Rows compare with each other, not with the shipped head's calibrated inner-CV numbers.
 
@@ -44,10 +45,6 @@ from pathlib import Path
 import librosa
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,9 +52,9 @@ sys.path.insert(0, str(ROOT))
 from m2p_core.model.v2 import HeadConfig  # noqa: E402
 from m2p_core.training.data import default_cache_dir, load_waves  # noqa: E402
 from m2p_core.training.head_features import extract_head_features  # noqa: E402
+from m2p_core.training.head_report import probe_4class  # noqa: E402
 from m2p_core.training.head_train import build_v2  # noqa: E402
 from m2p_core.training.manifest import read_manifest  # noqa: E402
-from m2p_core.training.splits import artist_disjoint_split  # noqa: E402
 
 SR = 16000
 WINDOW_N, HOP_N = 10 * SR, 5 * SR
@@ -183,18 +180,16 @@ def main() -> int:
     cues = extract(rows, load_crepe_tiny(args.wheel), args.features)
     model, _ = build_v2(str(ROOT / "m2p_core/model/checkpoints/m2p-v1.pt"), HeadConfig())
     head = extract_head_features(rows, model, log=lambda s: None)  # cached by m2p train-head
-    n = len(rows)
-    counts = np.bincount(head.clip_index, minlength=n)[:, None]
-    blocks = {}
-    for name in ("penultimate", "tags", "descriptors"):
-        total = np.zeros((n, head.blocks[name].shape[1]))
-        np.add.at(total, head.clip_index, head.blocks[name].astype(np.float64))
-        blocks[name] = total / counts
-    blocks["tonal"] = np.nan_to_num(np.stack([cues[r.path][:, :24].mean(0) for r in rows]))
-    blocks["pitch"] = np.nan_to_num(np.stack([cues[r.path][:, 24:].mean(0) for r in rows]))
-    y = np.array([r.quadrant for r in rows])
-    valence_pos = np.array([r.valence > 0 for r in rows])
-    folds = [artist_disjoint_split(rows, 5, f, 0) for f in range(5)]
+    # the cue windows are the head's windows (10 s every 5 s from the clip's start)
+    cue_rows = []
+    for c, start_s in zip(head.clip_index, head.start_s, strict=True):
+        per_clip = cues[rows[c].path]
+        k = int(round(float(start_s) * SR / HOP_N))
+        if k >= len(per_clip):
+            raise ValueError(f"{rows[c].path}: no cue window at {start_s} s")
+        cue_rows.append(per_clip[k])
+    cue_rows = np.nan_to_num(np.stack(cue_rows))
+    head.blocks["tonal"], head.blocks["pitch"] = cue_rows[:, :24], cue_rows[:, 24:]
     base = ("penultimate", "tags", "descriptors")
     table = {}
     for c in (0.01, 0.03):
@@ -202,20 +197,12 @@ def main() -> int:
                             ("+pitch (CREPE)", (*base, "pitch")),
                             ("+tonal+pitch", (*base, "tonal", "pitch")),
                             ("tonal only", ("tonal",)), ("tonal+pitch only", ("tonal", "pitch"))]:
-            x = np.concatenate([blocks[k] for k in names], axis=1)
-            pred = np.empty(n, dtype=object)
-            for train, val in folds:
-                clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    clf.fit(x[train], y[train])
-                pred[val] = clf.predict(x[val])
-            pred = pred.astype(str)
-            f1 = f1_score(y, pred, average="macro")
-            vsign = float((np.isin(pred, ["Q1", "Q4"]) == valence_pos).mean())
-            table[f"{name} C={c}"] = {"macro_f1": round(float(f1), 3),
-                                      "valence_sign": round(vsign, 3)}
-            print(f"{name:<18} C={c:<5} macro-F1 {f1:.3f}  valence-sign {vsign:.3f}", flush=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = probe_4class(head, rows, c=c, blocks=names)
+            table[f"{name} C={c}"] = {k: round(m[k], 3) for k in ("macro_f1", "valence_sign_acc")}
+            print(f"{name:<18} C={c:<5} macro-F1 {m['macro_f1']:.3f}  "
+                  f"valence-sign {m['valence_sign_acc']:.3f}", flush=True)
     args.json.write_text(json.dumps(table, indent=1))
     return 0
 

@@ -69,10 +69,13 @@ VARIANTS: dict[str, tuple[HeadRecipe, bool]] = {
 
 
 def probe_4class(feats: HeadFeatures, rows: Sequence[ManifestRow], n_folds: int = 5,
-                 seed: int = 0, c: float = 0.01) -> dict:
-    """The clip-level 4-class musicnn probe (penultimate averaged over the clip's windows)."""
+                 seed: int = 0, c: float = 0.01,
+                 blocks: tuple[str, ...] = ("penultimate",)) -> dict:
+    """The clip-level 4-class probe: the ``blocks`` (default musicnn's penultimate) averaged
+    over each clip's windows, standardised, a 4-class logistic regression with C = ``c``, on
+    the artist-disjoint folds; :func:`~m2p_core.training.metrics.quadrant_metrics`."""
     clips = np.unique(feats.clip_index)
-    x = clip_mean(feats.blocks["penultimate"].astype(np.float64), feats.clip_index, clips)
+    x = clip_mean(feats.stack(blocks), feats.clip_index, clips)
     pos = {int(c): i for i, c in enumerate(clips)}
     y = np.array([rows[c].quadrant for c in clips])
     true, pred = [], []
