@@ -9,11 +9,12 @@ from m2p_core.palette.track import Keyframe, PaletteTrack, smoothstep
 from m2p_core.recolor.lut_kernel import NC, NY, YuvLut, mix
 from m2p_core.recolor.transfer import TransferParams
 from m2p_core.recolor.video import LutSchedule, SourceState
+from m2p_core.synth.look_scene import MOOD_PALETTES
 
 SRC = hex_to_lab(["#2a3b1c", "#5d7a3a", "#8fa3b8", "#c9b79c", "#e8eef4"])
 SRC2 = hex_to_lab(["#3b2a1c", "#7a5d3a", "#a38fb8", "#b7c99c", "#eee8f4"])
 CALM = hex_to_lab(["#1b1f3a", "#53354a", "#7d8fa6", "#a8c5d6", "#e6eef2"])
-TENSE = hex_to_lab(["#1bb9d8", "#510d05", "#c01201", "#fed1ae", "#dd4901"])
+TENSE = hex_to_lab(MOOD_PALETTES["tense"][0])
 SPEC = YuvSpec()
 
 
