@@ -32,10 +32,23 @@ def _real_plotting() -> types.ModuleType:
     return real
 
 
+#: dunder names that do import the real package: a submodule import reads the parent's
+#: ``__path__``, ``from colour.plotting import *`` its ``__all__``
+_IMPORTING_DUNDERS = frozenset({"__path__", "__all__"})
+
+
 class _PlottingPlaceholder(types.ModuleType):
-    """Stands in for ``colour.plotting`` until one of its attributes is read."""
+    """Stands in for ``colour.plotting`` until one of its attributes is read.
+
+    Other dunder lookups (``__file__``, ``__wrapped__``, ...) answer "absent" without
+    importing: :func:`inspect.getmodule` asks every module in ``sys.modules`` for its
+    ``__file__``, and torch calls it while it imports (``torch.library``'s fake-kernel
+    registration), which would otherwise import matplotlib in every process that imports
+    colour-science before torch."""
 
     def __getattr__(self, name: str):
+        if name.startswith("__") and name.endswith("__") and name not in _IMPORTING_DUNDERS:
+            raise AttributeError(name)
         return getattr(_real_plotting(), name)
 
 

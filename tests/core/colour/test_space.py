@@ -288,6 +288,23 @@ def test_colour_science_imports_without_its_plotting_package_until_used():
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
 
 
+def test_torch_imported_after_colour_science_does_not_import_its_plotting_package():
+    """torch's import calls inspect.getmodule, which asks every module for ``__file__``: the
+    placeholder answers such dunder lookups without importing colour.plotting (whose
+    pyplot import costs ~1 s per process)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from m2p_core.colour import space; import torch; "
+            "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
+            "assert type(sys.modules['colour.plotting']).__name__ != 'module'; "
+            "import colour.plotting.common; "
+            "assert type(sys.modules['colour.plotting']).__name__ == 'module'; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 def test_palette_distances_equal_pairwise_palette_distance():
     from m2p_core.colour.space import palette_distance, palette_distances
 
