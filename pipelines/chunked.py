@@ -49,7 +49,7 @@ from typing import TypeVar
 
 import apache_beam as beam
 
-from m2p_core.outputs.progress import RunProgress
+from m2p_core.outputs.progress import PROGRESS, RunProgress
 from pipelines.options import LOCAL_RUNNERS, LocalRunner, is_dry_run, make_pipeline
 from pipelines.summary import merge_summaries
 from transforms.match import MatchedMedia, match_inputs
@@ -230,7 +230,11 @@ def run_command(args: argparse.Namespace, beam_argv: list[str], inputs: list[str
     on a local runner (:func:`is_chunked`), ``inputs`` matched here and the pipeline
     ``build_fn(p, chunk_file)`` run once per chunk. ``extra_failures``: other match failure
     rows, for the first chunk. ``extensions``: what a folder scan keeps (default audio and
-    video); ``add_ignored(summary, n)`` records the ``n`` files it left out."""
+    video); ``add_ignored(summary, n)`` records the ``n`` files it left out.
+
+    The progress lines' clock restarts here, so ``[m2p  12 s]`` and the summary's "in 48.2 s"
+    both count from the run's start (not from the process's, which includes the imports)."""
+    PROGRESS.reset()
     if not is_chunked(args, beam_argv, test_pipeline):
         return run_pipeline(args, beam_argv, lambda p: build_fn(p, None), summarise_fn,
                             test_pipeline)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import time
 
 import pyarrow.dataset as ds
 import pytest
 from media_factory import music, video
 
-from m2p_core.outputs.progress import RunProgress, format_duration
+from m2p_core.outputs.progress import PROGRESS, RunProgress, format_duration
 from pipelines import generate, recolor, timeline
 from pipelines.chunked import plan_chunks
 from pipelines.summary import RunSummary, merge_summaries
@@ -117,6 +118,18 @@ def test_timeline_in_chunks_equals_one_pipeline(library, tmp_path, tiny_checkpoi
     assert os.listdir(tmp_path / "one" / "failures") == [f"run-{one.run_id}.parquet"]
     again = timeline.run([*common, "--output", str(tmp_path / "chunked"), "--chunk-size", "2"])
     assert (again.media_written, again.media_skipped) == (0, 3)
+
+
+def test_progress_lines_count_from_the_runs_start(library, tmp_path, tiny_checkpoint):
+    """The progress lines' clock and counts restart with each run, as the summary's do."""
+    PROGRESS.add("stale", 7)
+    t0 = time.monotonic()
+    time.sleep(1.2)  # a process that has been up for a while before the run starts
+    timeline.run([str(library), "--model", tiny_checkpoint, "--output", str(tmp_path / "o")])
+    line = PROGRESS.text()
+    assert "stale" not in line
+    shown_s = float(line.split("]")[0].removeprefix("[m2p").removesuffix("s"))
+    assert shown_s <= time.monotonic() - t0 - 0.6  # whole seconds shown: run + 0.5 at most
 
 
 def test_recolor_with_music_in_chunks_makes_the_music_timeline_once(tmp_path, tiny_checkpoint):
