@@ -12,7 +12,7 @@ segments, metrics.
     bake_yuv_lut, bake_rgb_lut, apply_rgb_lut
 :mod:`.lut_kernel` — Apply a YUV-native colour LUT to 8-bit 4:2:0 planes, in place of a per-pixel …
     Y_SHIFT, C_SHIFT, NY, NC, D_BITS, D_ONE, F_BITS, F_ONE, GUIDE, GUIDE_RANGE, YuvLut,
-    grid_nodes, blend, mix, compile_kernels, apply_yuv420, apply_yuv420_copy
+    grid_nodes, mix, compile_kernels, apply_yuv420, apply_yuv420_copy
 :mod:`.looks` — The looks the recolouring bakes into its LUTs, chosen by ``params.look``
     LOOKS, Look, make_look
 :mod:`.metrics` — Quality metrics for recolouring: SSIM of L*, palette movement, temporal change

@@ -113,17 +113,6 @@ def grid_nodes() -> tuple[np.ndarray, np.ndarray]:
         (np.arange(NC) << C_SHIFT).astype(np.float64)
 
 
-def blend(a: YuvLut, b: YuvLut, t: float) -> YuvLut:
-    """The LUT a fraction ``t`` of the way from ``a`` to ``b`` (t=0 gives ``a`` exactly)."""
-    if t <= 0.0 or a is b:
-        return a
-    if t >= 1.0:
-        return b
-    y = a.y_curve + t * (b.y_curve.astype(np.float32) - a.y_curve)
-    c = a.chroma_delta + t * (b.chroma_delta.astype(np.float32) - a.chroma_delta)
-    return YuvLut(np.rint(y).astype(np.uint8), np.rint(c).astype(np.int16))
-
-
 def mix(luts: list[YuvLut], weights: list[float]) -> YuvLut:
     """The weighted mean of ``luts`` (weights >= 0, summing to 1): a dissolve between grades.
 
@@ -300,8 +289,8 @@ def compile_kernels() -> None:
     does not spend ~20 s compiling, and benchmarks do not time the compiler."""
     y = np.zeros((2, 2), np.uint8)
     c = np.zeros((1, 1), np.uint8)
-    apply_yuv420_copy(y, c, c, blend(_IDENTITY, YuvLut(_IDENTITY.y_curve,
-                                                        _IDENTITY.chroma_delta + 1), 0.5))
+    shifted = YuvLut(_IDENTITY.y_curve, _IDENTITY.chroma_delta + 1)
+    apply_yuv420_copy(y, c, c, mix([_IDENTITY, shifted], [0.5, 0.5]))
 
 
 def apply_yuv420_copy(y: np.ndarray, u: np.ndarray, v: np.ndarray, lut: YuvLut

@@ -39,7 +39,7 @@ from m2p_core.palette.extract import ShotDetector, weighted_kmeans, yuv420_thumb
 from m2p_core.palette.track import PaletteTrack, smoothstep
 from m2p_core.recolor.looks import make_look
 from m2p_core.recolor.lut import bake_yuv_lut
-from m2p_core.recolor.lut_kernel import YuvLut, apply_yuv420, blend, mix
+from m2p_core.recolor.lut_kernel import YuvLut, apply_yuv420, mix
 from m2p_core.recolor.transfer import TransferParams, order_by_lightness
 from m2p_core.video.transcode import EncodeParams, TranscodeStats, plane_views, transcode
 
@@ -216,7 +216,8 @@ class LutSchedule:
         around ``t`` for the source palette ``state``."""
         g = float(np.floor(t / self.grid_s))
         a, b = self.grid_luts(g, state)
-        return blend(a, b, (t - g * self.grid_s) / self.grid_s)
+        f = min(max((t - g * self.grid_s) / self.grid_s, 0.0), 1.0)
+        return mix([a, b], [1.0 - f, f])
 
 
 @dataclass

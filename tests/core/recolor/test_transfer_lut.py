@@ -26,7 +26,7 @@ from m2p_core.recolor.lut_kernel import (
     YuvLut,
     apply_yuv420,
     apply_yuv420_copy,
-    blend,
+    mix,
 )
 from m2p_core.recolor.metrics import palette_reduction, ssim
 from m2p_core.recolor.transfer import (
@@ -234,7 +234,7 @@ def test_sharp_luma_edges_keep_each_side_close_to_its_own_shift():
     assert edge_error(*unclamped) > edge_error(ou, ov) + 8
 
 
-def test_odd_planes_are_cropped_and_blend_is_continuous():
+def test_odd_planes_are_cropped_and_mix_is_continuous():
     y, u, v = planes(h=49, w=67)
     out = apply_yuv420_copy(y, u[:, :33], v[:, :33], YuvLut.identity())
     assert out[0].shape == (48, 66) and out[1].shape == (24, 33)
@@ -244,8 +244,8 @@ def test_odd_planes_are_cropped_and_blend_is_continuous():
         apply_yuv420((y[:48, :66], u[:, :33], v[:, :33]), flipped, YuvLut.identity())
     a = YuvLut.identity()
     b = bake_yuv_lut(PaletteTransfer(SRC, TGT), YuvSpec())
-    assert blend(a, b, 0.0) is a and blend(a, b, 1.0) is b
-    mid = blend(a, b, 0.5)
+    assert mix([a, b], [1.0, 0.0]) is a and mix([a, b], [0.0, 1.0]) is b
+    mid = mix([a, b], [0.5, 0.5])
     assert np.abs(mid.chroma_delta - b.chroma_delta / 2).max() <= 1
 
 
