@@ -114,7 +114,10 @@ def window_weights(clip_index: np.ndarray) -> np.ndarray:
     return 1.0 / counts[inverse]
 
 
-def _log_loss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+def axis_log_loss(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """The weighted mean log-loss of one axis: logits ``z`` (N,), signs ``y`` (N,) in
+    {-1, +1} or {0, 1} (positive = above 0), weights ``w`` (N,); :func:`fit_head`'s criterion
+    for choosing C."""
     # -log sigmoid(±z), stable
     s = np.where(y > 0, z, -z)
     return float(np.sum(w * np.logaddexp(0.0, -s)) / np.sum(w))
@@ -181,7 +184,7 @@ def fit_head(feats: HeadFeatures, rows: Sequence[ManifestRow], recipe: HeadRecip
                                   recipe.kind)
                 z[te] = _axis_logits(model, xs[te], recipe.kind)
             oof[c] = z
-            inner[c] = [_log_loss(z[:, k], y_axes[:, k], w) for k in range(2)]
+            inner[c] = [axis_log_loss(z[:, k], y_axes[:, k], w) for k in range(2)]
         if recipe.kind == "axes":  # each axis its own C
             chosen = np.array([min(cs, key=lambda c, k=k: inner[c][k]) for k in range(2)])
         else:
@@ -279,6 +282,6 @@ def cross_validate_head(
     metrics["saturated_arousal"] = float(np.mean(va[:, 1] > 0.99))
     metrics["windows_above_0.95"] = float(np.mean(np.any(va > 0.95, axis=1)))
     for k, axis in enumerate(AXES):
-        metrics[f"{axis}_log_loss"] = _log_loss(z[:, k], y[:, k], w)
+        metrics[f"{axis}axis_log_loss"] = axis_log_loss(z[:, k], y[:, k], w)
         metrics[f"{axis}_ece"] = expected_calibration_error(p[:, k], y[:, k])
     return HeadCV(metrics, z, z_raw, chosen)
