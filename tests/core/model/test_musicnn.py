@@ -207,3 +207,27 @@ def test_conv_block_eval_fast_path_matches_the_literal_order():
             block.bn.weight.mul_(sign)
             literal = block.bn(F.relu(block.conv(F.pad(x, (0, 0, *block.pad_time))))).amax(3)
             torch.testing.assert_close(block(x), literal, atol=1e-5, rtol=1e-5)
+
+
+def test_dead_filters_are_skipped_and_give_their_constant():
+    """Eval mode does not convolve dead filters (all weights <= DEAD_FILTER_ABS): their block
+    output is the constant ReLU(bias)·s + t, as the full convolution gives. The shipped MSD
+    weights have 497 dead filters of 561."""
+    import torch.nn.functional as F
+
+    from m2p_core.model.musicnn import DEAD_FILTER_ABS
+
+    model = MusicNN.from_pretrained(WEIGHTS / "musicnn_msd.pt")
+    blocks = [*model.frontend.timbral, *model.frontend.temporal]
+    largest = torch.cat([b.conv.weight.flatten(1).abs().amax(1) for b in blocks])
+    assert int((largest <= DEAD_FILTER_ABS).sum()) == 497 and len(largest) == 561
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 1, 40, 96, generator=g)
+    block = blocks[0]
+    with torch.no_grad():
+        block.conv.weight[:5].zero_()  # five exactly dead filters with random biases
+        block.conv.bias[:5] = torch.randn(5, generator=g)
+        literal = block.bn(F.relu(block.conv(F.pad(x, (0, 0, *block.pad_time))))).amax(3)
+        out = block(x)
+    torch.testing.assert_close(out, literal, atol=1e-5, rtol=1e-5)
+    assert torch.equal(out[:, :5], out[:, :5, :1].expand_as(out[:, :5]))  # constant in time
