@@ -231,3 +231,18 @@ def test_dead_filters_are_skipped_and_give_their_constant():
         out = block(x)
     torch.testing.assert_close(out, literal, atol=1e-5, rtol=1e-5)
     assert torch.equal(out[:, :5], out[:, :5, :1].expand_as(out[:, :5]))  # constant in time
+    convolved = []
+    conv2d = F.conv2d
+
+    def counting(inp, weight, *args, **kwargs):
+        convolved.append(weight.shape[0])
+        return conv2d(inp, weight, *args, **kwargs)
+
+    F.conv2d = counting
+    try:
+        with torch.no_grad():
+            block(x)
+    finally:
+        F.conv2d = conv2d
+    alive = int((block.conv.weight.flatten(1).abs().amax(1) > DEAD_FILTER_ABS).sum())
+    assert convolved == [alive] and alive < block.conv.out_channels - 5
