@@ -282,6 +282,6 @@ def cross_validate_head(
     metrics["saturated_arousal"] = float(np.mean(va[:, 1] > 0.99))
     metrics["windows_above_0.95"] = float(np.mean(np.any(va > 0.95, axis=1)))
     for k, axis in enumerate(AXES):
-        metrics[f"{axis}axis_log_loss"] = axis_log_loss(z[:, k], y[:, k], w)
+        metrics[f"{axis}_log_loss"] = axis_log_loss(z[:, k], y[:, k], w)
         metrics[f"{axis}_ece"] = expected_calibration_error(p[:, k], y[:, k])
     return HeadCV(metrics, z, z_raw, chosen)
