@@ -77,8 +77,12 @@ def _window_outputs(model: Music2Palette, feats: WindowFeatures, clips: Sequence
 
 
 @torch.no_grad()
-def _splice_hits(model: Music2Palette, waves: Sequence[np.ndarray], rows: Sequence[ManifestRow],
-                 clips: Sequence[int], rng: np.random.Generator, n: int = 20) -> list[bool]:
+def splice_hits(model: Music2Palette, waves: Sequence[np.ndarray], rows: Sequence[ManifestRow],
+                clips: Sequence[int], rng: np.random.Generator, n: int = 20) -> list[bool]:
+    """The splice test of ``model`` (any model whose output has ``palette_lab``): ``n`` times,
+    the first 15 s of a clip of ``clips`` joined to 15–30 s of a clip of the opposite quadrant;
+    a hit when the largest palette change between consecutive windows (10 s every 5 s) is at
+    one of the two transitions that straddle the splice."""
     sr = model.config.sample_rate
     half = 15 * sr
     by_q: dict[str, list[int]] = {}
@@ -128,7 +132,7 @@ def run_fold(
     parts["cnn+half-svm_logits"] = parts["cnn_logits"] + 0.5 * parts["svm_logits"]
     for part, logits in parts.items():
         clip_pred[part] = np.tanh(0.5 * logits)
-    hits = _splice_hits(model, waves, rows, va_idx, rng)
+    hits = splice_hits(model, waves, rows, va_idx, rng)
     return FoldOutputs(clip_ids, true_va, va, desc, palettes, clip_true, clip_pred, hits)
 
 
