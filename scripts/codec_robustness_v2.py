@@ -117,6 +117,16 @@ def variant_features(rows, model, variant: str, log=print) -> tuple[HeadFeatures
     return feats, cost
 
 
+def concat_features(parts: list[HeadFeatures]) -> HeadFeatures:
+    """The windows of ``parts`` (the same clips through different codecs) as one set: a clip's
+    windows keep its index, so :func:`~m2p_core.training.head.window_weights` still gives
+    every clip a total weight of 1 and the artist-grouped inner CV keeps its copies together."""
+    return HeadFeatures(
+        blocks={n: np.concatenate([p.blocks[n] for p in parts]) for n in parts[0].blocks},
+        clip_index=np.concatenate([p.clip_index for p in parts]),
+        start_s=np.concatenate([p.start_s for p in parts]))
+
+
 def matched_windows(a: HeadFeatures, b: HeadFeatures) -> tuple[np.ndarray, np.ndarray]:
     """Indices (ia, ib) of the windows present in both (same clip, same start time)."""
     key_b = {(int(c), round(float(s), 3)): j
@@ -138,6 +148,9 @@ def main() -> int:
     ap.add_argument("--model", default=shipped_checkpoint_path("m2p-v2.pt"),
                     help="v2 checkpoint (default: the shipped m2p-v2)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--augment", action="store_true",
+                    help="fit each fold's head on the training clips' original AND re-encoded "
+                    "windows (codec augmentation, as v1's training), not the originals alone")
     args = ap.parse_args()
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in CODEC_VARIANTS or v == "orig"]
@@ -164,6 +177,7 @@ def main() -> int:
     # per input: out-of-fold calibrated window logits; per fold: clip predictions
     t0, c0 = time.time(), time.process_time()
     orig = inputs["orig"]
+    fit_feats = concat_features(list(inputs.values())) if args.augment else orig
     z = {v: np.full((len(f.clip_index), 2), np.nan) for v, f in inputs.items()}
     x = {v: f.stack(recipe.features) for v, f in inputs.items()}
     clip_true, clip_pred = [], {v: [] for v in inputs}
@@ -171,7 +185,8 @@ def main() -> int:
     chosen = []
     for fold in range(N_FOLDS):
         tr, va = artist_disjoint_split(rows, N_FOLDS, fold, SEED)
-        fit = fit_head(orig, rows, recipe, np.flatnonzero(np.isin(orig.clip_index, tr)))
+        fit = fit_head(fit_feats, rows, recipe,
+                       np.flatnonzero(np.isin(fit_feats.clip_index, tr)))
         chosen.append({"C": fit.c.tolist(), "platt_a": fit.platt_a.round(3).tolist()})
         clips = [int(c) for c in va]
         truth = np.array([[np.sign(rows[c].valence), np.sign(rows[c].arousal)] for c in clips])
@@ -216,12 +231,14 @@ def main() -> int:
         "recipe": {"features": list(recipe.features), "kind": recipe.kind,
                    "lapse": recipe.lapse},
         "protocol": "artist-disjoint 5-fold CV (folds of m2p evaluate, seed 0); head fitted on "
-                    "the original (Opus) features of the training folds; held-out fold scored "
+                    + ("the original and re-encoded features" if args.augment
+                       else "the original (Opus) features")
+                    + " of the training folds; held-out fold scored "
                     "on each input; clip = mean of window logits; deltas against the same "
                     "window of the original, same fold's head",
         "caveat": "MP3/AAC inputs are re-encodes of the 40-kbps Opus dev copies (decoded at "
                   "44.1 kHz, re-encoded, decoded at 16 kHz), not the distributed originals",
-        "folds": chosen, "by_input": table,
+        "augment": args.augment, "folds": chosen, "by_input": table,
         "cost": {"features": cost, "cv": fit_cost,
                  "total_wall_s": round(time.time() - t_all, 1),
                  "total_cpu_s": round(time.process_time() - c_all, 1)},
