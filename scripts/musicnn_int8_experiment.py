@@ -91,14 +91,18 @@ from torch import nn
 
 from m2p_core.audio.decode import decode_audio
 from m2p_core.model.checkpoint import load_checkpoint, resolve_model_path
-from m2p_core.model.musicnn import N_MELS, PATCH_FRAMES, SR, MusicNN, patches
+from m2p_core.model.musicnn import (
+    DEAD_FILTER_ABS,
+    N_MELS,
+    PATCH_FRAMES,
+    SR,
+    MusicNN,
+    patches,
+)
 from m2p_core.model.russell import QUADRANTS, quadrant_of
 
 WINDOW_S = 10.0
 BATCH = 16
-#: dead-filter threshold: the shipped musicnn_msd filters are either dead (largest |weight|
-#: <= 2.2e-7) or alive (>= 9.4e-4)
-DEAD_TOL = 1e-5
 
 
 # --------------------------------------------------------------------------
@@ -147,11 +151,6 @@ def load_windows(data: Path, clips: list[dict], offsets_s: tuple[float, ...]
 # Traceable, BN-folded front end
 # --------------------------------------------------------------------------
 
-def _bn_affine(bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    return s.detach(), (bn.bias - bn.running_mean * s).detach()
-
-
 class FoldedFrontEnd(nn.Module):
     """musicnn's front end rewritten without data-dependent control flow (FX-traceable).
 
@@ -161,13 +160,12 @@ class FoldedFrontEnd(nn.Module):
     ``(M, C, T)`` maps, ``ReLU`` for ``s ≥ 0`` and ``min(·, 0)`` for ``s < 0`` (exact: the
     shipped block takes ``min_f`` for negative scales) and the BN shift ``t``.
 
-    With ``prune=True`` the dead filters (largest weight magnitude ≤ ``dead_tol``) are dropped
+    With ``prune=True`` the dead filters (musicnn's ``DEAD_FILTER_ABS``) are dropped
     from the convs: their output is the constant ``BN(ReLU(bias))``, which is concatenated back
     in the original channel order.
     """
 
-    def __init__(self, fe: nn.Module, n_frames: int = PATCH_FRAMES, prune: bool = False,
-                 dead_tol: float = DEAD_TOL):
+    def __init__(self, fe: nn.Module, n_frames: int = PATCH_FRAMES, prune: bool = False):
         super().__init__()
         self.input_bn = copy.deepcopy(fe.input_bn)
         blocks = list(fe.timbral) + list(fe.temporal)
@@ -178,9 +176,9 @@ class FoldedFrontEnd(nn.Module):
         pos, shift, alive_idx, dead_idx, dead_val = [], [], [], [], []
         offset = 0
         for b in blocks:
-            s, t = _bn_affine(b.bn)
+            s, t = (a.detach() for a in b.bn_affine())
             w, bias = b.conv.weight.detach(), b.conv.bias.detach()
-            alive = w.flatten(1).abs().amax(1) > dead_tol
+            alive = b.live_filters()
             if not prune:
                 alive = torch.ones_like(alive)
             conv = nn.Conv2d(1, int(alive.sum()), b.conv.kernel_size)
@@ -536,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "temporal 64x1", "temporal 32x1"), pruned.convs,
                                           list(mn.frontend.timbral) + list(mn.frontend.temporal),
                                           strict=True)}
-    print(f"alive front-end filters (max |w| > {DEAD_TOL:g}): {alive_counts}")
+    print(f"alive front-end filters (max |w| > {DEAD_FILTER_ABS:g}): {alive_counts}")
     variants: dict[str, nn.Module] = {"float32": mn}
     specs: dict[str, dict] = {"float32": {"description": "shipped MusicNN"}}
     errors: dict[str, str] = {}

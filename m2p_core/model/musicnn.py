@@ -245,11 +245,9 @@ class _ConvBlock(nn.Module):
         x = F.pad(x, (0, 0, *self.pad_time))
         if self.training:
             return self.bn(F.relu(self.conv(x))).amax(dim=3)
-        bn = self.bn
-        s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        t = bn.bias - bn.running_mean * s
+        s, t = self.bn_affine()
         weight, bias = self.conv.weight, self.conv.bias
-        alive = weight.flatten(1).abs().amax(dim=1) > DEAD_FILTER_ABS
+        alive = self.live_filters()
         if bool(alive.all()):
             return self._max_relu_bn(self.conv(x), s, t)
         # dead filters (DEAD_FILTER_ABS): their conv output is their bias at every (time,
@@ -260,6 +258,16 @@ class _ConvBlock(nn.Module):
             c = F.conv2d(x, weight[alive], bias[alive])
             out[:, alive] = self._max_relu_bn(c, s[alive], t[alive])
         return out
+
+    def bn_affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The eval batch norm as ``s·y + t``: per-channel ``(s, t)``, each ``(C,)``."""
+        bn = self.bn
+        s = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        return s, bn.bias - bn.running_mean * s
+
+    def live_filters(self) -> torch.Tensor:
+        """``(C,)`` bool: the filters that are not dead (:data:`DEAD_FILTER_ABS`)."""
+        return self.conv.weight.flatten(1).abs().amax(dim=1) > DEAD_FILTER_ABS
 
     @staticmethod
     def _max_relu_bn(c: torch.Tensor, s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
