@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from colour_reference import SHARMA_PAIRS
@@ -270,12 +273,16 @@ def test_palette_distance_manual_chamfer():
     assert cs.palette_distance(a, b) == pytest.approx(cs.palette_distance(b, a), rel=1e-12)
 
 
+def _assert_fresh_python_prints_ok(code: str) -> None:
+    """Run ``code`` in a new interpreter (a clean ``sys.modules``); it must print "ok"."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 def test_colour_science_imports_without_its_plotting_package_until_used():
     """m2p_core.colour.lib: colour-science's plotting package (and matplotlib) is imported
     only when something reads it; then it is the real package."""
-    import subprocess
-    import sys
-
     code = ("import sys; from m2p_core.colour import space; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'; "
             "import colour; "
@@ -283,26 +290,19 @@ def test_colour_science_imports_without_its_plotting_package_until_used():
             "from colour.plotting.common import colour_style; "
             "assert type(sys.modules['colour.plotting']).__name__ == 'module'; "
             "assert colour.plotting is sys.modules['colour.plotting']; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    _assert_fresh_python_prints_ok(code)
 
 
 def test_torch_imported_after_colour_science_does_not_import_its_plotting_package():
     """torch's import calls inspect.getmodule, which asks every module for ``__file__``: the
     placeholder answers such dunder lookups without importing colour.plotting (whose
     pyplot import costs ~1 s per process)."""
-    import subprocess
-    import sys
-
     code = ("import sys; from m2p_core.colour import space; import torch; "
             "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'; "
             "assert type(sys.modules['colour.plotting']).__name__ != 'module'; "
             "import colour.plotting.common; "
             "assert type(sys.modules['colour.plotting']).__name__ == 'module'; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=False)
-    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+    _assert_fresh_python_prints_ok(code)
 
 
 def test_palette_distances_equal_pairwise_palette_distance():
