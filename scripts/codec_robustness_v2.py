@@ -20,12 +20,11 @@ calibrated outputs (valence = 2·P(V>0) − 1) per window against the same windo
 Features of a re-encode: each clip decoded through the variant at 16 kHz by the training audio
 cache (:func:`~m2p_core.training.data.load_waves`, which caches the decoded variant), cut into
 the windows of the original (10 s every 5 s) and passed through the checkpoint's musicnn and v1
-by :func:`~m2p_core.training.head_features.clip_window_features`; one ``.npz`` per clip and
-variant under ``cache_dir("head-features-codec")``, keyed by
-:func:`~m2p_core.training.head_features.clip_key` (audio file, variant, both networks' weight
-digests, windowing) and written atomically, so a rerun only refits the heads. The original's
-features come from the head's own cache
-(:func:`~m2p_core.training.head_features.extract_head_features`).
+by :func:`~m2p_core.training.head_features.extract_head_features` with ``variant=``: cached per
+clip, variant and network beside the original's features (``cache_dir("head-features")``,
+keyed by :func:`~m2p_core.training.head_features.clip_key`: the audio file's content, the
+variant, the network's weight digest, the windowing) and written atomically, so a rerun only
+refits the heads.
 
 Caveat: the dev set's audio is 40-kbps Opus; the MP3/AAC inputs here are re-encodes of those
 Opus copies (decoded at 44.1 kHz, re-encoded, decoded at 16 kHz), so they add a second lossy
@@ -59,20 +58,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from m2p_core.files import atomic_path, atomic_write_bytes, cache_dir  # noqa: E402
+from m2p_core.files import atomic_write_bytes  # noqa: E402
 from m2p_core.model.checkpoint import load_checkpoint, shipped_checkpoint_path  # noqa: E402
 from m2p_core.model.russell import quadrant_of  # noqa: E402
-from m2p_core.model.v2 import FEATURE_BLOCKS  # noqa: E402
 from m2p_core.training.codec_augment import CODEC_VARIANTS  # noqa: E402
-from m2p_core.training.data import default_cache_dir, load_waves  # noqa: E402
 from m2p_core.training.head import HeadRecipe, clip_mean, fit_head  # noqa: E402
 from m2p_core.training.head_features import (  # noqa: E402
-    EXTRA_BLOCKS,
     HeadFeatures,
-    clip_key,
-    clip_window_features,
     extract_head_features,
-    state_digest,
+    missing_head_features,
 )
 from m2p_core.training.manifest import read_manifest  # noqa: E402
 from m2p_core.training.metrics import quadrant_metrics  # noqa: E402
@@ -83,34 +77,11 @@ N_FOLDS, SEED = 5, 0  # the folds of m2p evaluate
 
 
 def variant_features(rows, model, variant: str, log=print) -> tuple[HeadFeatures, dict]:
-    """Per-window features of every clip re-encoded through ``variant`` (cached per clip)."""
-    root = cache_dir("head-features-codec")
-    root.mkdir(parents=True, exist_ok=True)
-    digest = f"{state_digest(model.musicnn)}+{state_digest(model.base)}"
-    names = [*FEATURE_BLOCKS, *EXTRA_BLOCKS, "start_s"]
-    per_clip, computed = [], 0
+    """Per-window features of every clip re-encoded through ``variant`` (cached per clip by
+    :func:`~m2p_core.training.head_features.extract_head_features`), and what they cost."""
     t0, c0 = time.time(), time.process_time()
-    for i, row in enumerate(rows):
-        path = root / f"{clip_key(row.path, variant, digest, model.config.window_s, HOP_S)}.npz"
-        if path.is_file():
-            with np.load(path) as z:
-                feats = {k: z[k] for k in z.files}
-        else:
-            wave = load_waves([row], model.config.sample_rate, default_cache_dir(), workers=1,
-                              variant=variant)[0]
-            feats = clip_window_features(model, wave, HOP_S)
-            with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                np.savez(f, **{k: feats[k] for k in names})
-            computed += 1
-            if computed % 25 == 0:
-                log(f"[codec] {variant}: {i + 1}/{len(rows)} clips ({computed} computed, "
-                    f"{time.time() - t0:.0f}s wall, {time.process_time() - c0:.0f}s CPU)")
-        per_clip.append(feats)
-    feats = HeadFeatures(
-        blocks={n: np.concatenate([c[n] for c in per_clip]) for n in names if n != "start_s"},
-        clip_index=np.concatenate([np.full(len(c["start_s"]), i, dtype=np.int32)
-                                   for i, c in enumerate(per_clip)]),
-        start_s=np.concatenate([c["start_s"] for c in per_clip]))
+    computed = len(missing_head_features(rows, model, HOP_S, variant))
+    feats = extract_head_features(rows, model, HOP_S, log=log, variant=variant)
     cost = {"clips_computed": computed, "windows": int(len(feats.clip_index)),
             "wall_s": round(time.time() - t0, 1), "cpu_s": round(time.process_time() - c0, 1)}
     log(f"[codec] {variant}: {cost}")

@@ -61,8 +61,8 @@ Rows (all on the same folds, in one run):
 * ``ft pen only (torch head)``: variant (b): the classifier on the fine-tuned penultimate alone.
 
 Run from the repository root. It reads the head-feature cache of ``m2p train-head`` and refuses
-to start if any clip is missing from it (it never computes musicnn features); that cache is
-keyed by each audio file's mtime, so a re-created data folder invalidates it::
+to start if any clip is missing from it (it never computes musicnn features; that cache is
+keyed by each audio file's content, so a copied or re-created data folder still hits it)::
 
     OMP_NUM_THREADS=1 nice -n 19 .venv/bin/python scripts/finetune_top_experiment.py \
         [--manifest ../shared/data/emotion4q/labels.csv] [--json out/finetune-top-cv.json]
@@ -103,11 +103,9 @@ from m2p_core.training.head import (  # noqa: E402
     window_weights,
 )
 from m2p_core.training.head_features import (  # noqa: E402
-    PARTS,
     HeadFeatures,
-    clip_key,
     extract_head_features,
-    state_digest,
+    missing_head_features,
 )
 from m2p_core.training.head_train import build_v2  # noqa: E402
 from m2p_core.training.manifest import ManifestRow, read_manifest  # noqa: E402
@@ -137,16 +135,11 @@ class Grid:
 def load_features(rows: list[ManifestRow], log=print) -> HeadFeatures:
     """The cached per-window features of ``rows``; exits if any clip is not cached."""
     model, _ = build_v2(str(ROOT / "m2p_core/model/checkpoints/m2p-v1.pt"), HeadConfig())
-    digests = {"musicnn": state_digest(model.musicnn), "v1": state_digest(model.base)}
-    assert set(digests) == set(PARTS)
-    root = cache_dir("head-features")
-    missing = [r.path for r in rows for part, d in digests.items()
-               if not (root / f"{clip_key(r.path, part, d, model.config.window_s, HOP_S)}.npz"
-                       ).is_file()]
+    missing = missing_head_features(rows, model, HOP_S)
     if missing:
-        sys.exit(f"{len(set(missing))} of {len(rows)} clips are not in the head-feature cache "
-                 f"{root} (its key includes each audio file's mtime); run `m2p train-head` "
-                 "first. This script never computes musicnn features.")
+        sys.exit(f"{len(missing)} of {len(rows)} clips are not in the head-feature cache "
+                 f"{cache_dir('head-features')}; run `m2p train-head` first. This script never "
+                 "computes musicnn features.")
     return extract_head_features(rows, model, log=log)
 
 

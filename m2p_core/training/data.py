@@ -4,7 +4,6 @@ features under :func:`default_cache_dir` (never in the repository)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from m2p_core.files import atomic_path, cache_dir
+from m2p_core.files import atomic_path, cache_dir, file_digest
 from m2p_core.model.network import ModelConfig
 from m2p_core.training.codec_augment import decode_variant
 from m2p_core.training.feature_cache import WindowFeatures, cached_features
@@ -25,8 +24,7 @@ def default_cache_dir() -> Path:
 
 
 def _cache_key(path: str, sample_rate: int, variant: str) -> str:
-    st = os.stat(path)
-    ident = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}|{sample_rate}"
+    ident = f"{file_digest(path)}|{sample_rate}"
     if variant != "orig":
         ident += f"|{variant}"
     return hashlib.sha256(ident.encode()).hexdigest()[:24]

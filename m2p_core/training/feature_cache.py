@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from m2p_core.files import atomic_path
+from m2p_core.files import atomic_path, file_digest
 from m2p_core.model.frontend import LogMelFrontEnd
 from m2p_core.model.network import ModelConfig
 
@@ -73,7 +73,8 @@ def compute_features(
 
 def _key(paths: Sequence[str], config: ModelConfig, hop_s: float, variant: str) -> str:
     ident = json.dumps({
-        "v": FEATURES_VERSION, "paths": list(paths), "variant": variant, "hop_s": hop_s,
+        "v": FEATURES_VERSION, "files": [file_digest(p) for p in paths], "variant": variant,
+        "hop_s": hop_s,
         "sr": config.sample_rate, "n_fft": config.n_fft, "hop": config.hop_length,
         "mels": config.n_mels, "window_s": config.window_s,
     })
@@ -84,7 +85,8 @@ def cached_features(
     paths: Sequence[str], waves: Sequence[np.ndarray], config: ModelConfig, cache_dir: Path,
     variant: str, hop_s: float = 2.5,
 ) -> WindowFeatures:
-    """compute_features, cached as .npz under ``cache_dir`` (never in the repository)."""
+    """compute_features, cached as .npz under ``cache_dir`` (never in the repository), keyed
+    by the content of the audio files at ``paths`` (:func:`~m2p_core.files.file_digest`)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / f"features-{variant}-{_key(paths, config, hop_s, variant)}.npz"
     if path.is_file():

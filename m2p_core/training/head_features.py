@@ -7,8 +7,8 @@ that). For each window the v2 model's :meth:`~m2p_core.model.v2.Music2PaletteV2.
 gives every block of :data:`~m2p_core.model.v2.FEATURE_BLOCKS` (musicnn's penultimate, tags and
 mid-end pools averaged over the window's three 3-s patches; v1's descriptors, CNN and SVM
 logits) and v1's combined logits. Two ``.npz`` per clip under ``cache_dir("head-features")``,
-one for the musicnn blocks (the costly part) and one for v1's, each keyed by the audio file
-(path, size, mtime), the windowing and a digest of that network's weights: an interrupted
+one for the musicnn blocks (the costly part) and one for v1's, each keyed by the audio file's
+content, its codec variant, the windowing and a digest of that network's weights: an interrupted
 extraction resumes, and retraining v1 recomputes only v1's cheap part. Features only, never
 audio.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from m2p_core.files import atomic_path, cache_dir
+from m2p_core.files import atomic_path, cache_dir, file_digest
 from m2p_core.model.v2 import FEATURE_BLOCKS, MUSICNN_BLOCKS, V1_BLOCKS, Music2PaletteV2
 from m2p_core.training.data import default_cache_dir, load_waves
 from m2p_core.training.manifest import ManifestRow
@@ -68,13 +67,35 @@ def state_digest(module: torch.nn.Module) -> str:
     return h.hexdigest()[:16]
 
 
-def clip_key(path: str, part: str, model_digest: str, window_s: float, hop_s: float) -> str:
-    """Cache key of one part ("musicnn" or "v1") of a clip's features."""
-    st = os.stat(path)
-    ident = json.dumps({"v": HEAD_FEATURES_VERSION, "part": part, "path": os.path.abspath(path),
-                        "size": st.st_size, "mtime": st.st_mtime_ns, "model": model_digest,
-                        "window_s": window_s, "hop_s": hop_s})
-    return f"{part}-{hashlib.sha256(ident.encode()).hexdigest()[:24]}"
+def clip_key(path: str, part: str, model_digest: str, window_s: float, hop_s: float,
+             variant: str = "orig") -> str:
+    """Cache key of one part ("musicnn" or "v1") of a clip's features, the clip decoded
+    through the codec ``variant`` (:data:`~m2p_core.training.codec_augment.CODEC_VARIANTS`).
+    The clip is identified by its content (:func:`~m2p_core.files.file_digest`)."""
+    ident = {"v": HEAD_FEATURES_VERSION, "part": part, "file": file_digest(path),
+             "model": model_digest, "window_s": window_s, "hop_s": hop_s}
+    if variant != "orig":
+        ident["variant"] = variant
+    prefix = part if variant == "orig" else f"{variant}-{part}"
+    return f"{prefix}-{hashlib.sha256(json.dumps(ident).encode()).hexdigest()[:24]}"
+
+
+def _part_paths(rows: Sequence[ManifestRow], model: Music2PaletteV2, hop_s: float,
+                variant: str, feature_cache: Path) -> list[dict[str, Path]]:
+    """Per clip: part -> its cache file."""
+    digests = {"musicnn": state_digest(model.musicnn), "v1": state_digest(model.base)}
+    window_s = model.config.window_s
+    return [{p: feature_cache / f"{clip_key(row.path, p, d, window_s, hop_s, variant)}.npz"
+             for p, d in digests.items()} for row in rows]
+
+
+def missing_head_features(rows: Sequence[ManifestRow], model: Music2PaletteV2,
+                          hop_s: float = 5.0, variant: str = "orig",
+                          feature_cache: Path | None = None) -> list[int]:
+    """Indices of the ``rows`` whose features :func:`extract_head_features` would compute (a
+    part not in the cache), without computing anything."""
+    paths = _part_paths(rows, model, hop_s, variant, feature_cache or cache_dir("head-features"))
+    return [i for i, parts in enumerate(paths) if not all(p.is_file() for p in parts.values())]
 
 
 @torch.no_grad()
@@ -99,9 +120,10 @@ def clip_window_features(model: Music2PaletteV2, wave: np.ndarray, hop_s: float 
 def extract_head_features(
     rows: Sequence[ManifestRow], model: Music2PaletteV2, hop_s: float = 5.0,
     audio_cache: Path | None = None, feature_cache: Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, variant: str = "orig",
 ) -> HeadFeatures:
-    """Per-window features of every clip of ``rows`` (cached per clip, see the module doc).
+    """Per-window features of every clip of ``rows`` (cached per clip, see the module doc),
+    each clip decoded through the codec ``variant`` (default: the file as it is).
 
     ``model`` supplies v1 and musicnn (its head is not used). Run it with few torch threads
     on a shared machine; each clip is decoded (through the audio cache) only when its
@@ -110,11 +132,9 @@ def extract_head_features(
     audio_cache = audio_cache or default_cache_dir()
     feature_cache = feature_cache or cache_dir("head-features")
     feature_cache.mkdir(parents=True, exist_ok=True)
-    digests = {"musicnn": state_digest(model.musicnn), "v1": state_digest(model.base)}
     per_clip, t0, computed = [], time.time(), 0
-    for i, row in enumerate(rows):
-        paths = {p: feature_cache / f"{clip_key(row.path, p, d, model.config.window_s, hop_s)}.npz"
-                 for p, d in digests.items()}
+    for i, (row, paths) in enumerate(zip(rows, _part_paths(rows, model, hop_s, variant,
+                                                          feature_cache), strict=True)):
         feats: dict[str, np.ndarray] = {}
         for path in paths.values():
             if path.is_file():
@@ -122,7 +142,8 @@ def extract_head_features(
                     feats.update({k: z[k] for k in z.files})
         missing = tuple(p for p, path in paths.items() if not path.is_file())
         if missing:
-            wave = load_waves([row], model.config.sample_rate, audio_cache, workers=1)[0]
+            wave = load_waves([row], model.config.sample_rate, audio_cache, workers=1,
+                              variant=variant)[0]
             new = clip_window_features(model, wave, hop_s, missing)
             for part in missing:
                 with atomic_path(paths[part]) as tmp, open(tmp, "wb") as f:
@@ -130,10 +151,10 @@ def extract_head_features(
             feats.update(new)
             computed += 1
             if computed % 25 == 0:
-                log(f"[head] features {i + 1}/{len(rows)} clips ({computed} computed, "
-                    f"{time.time() - t0:.0f}s)")
+                log(f"[head] features {variant} {i + 1}/{len(rows)} clips ({computed} "
+                    f"computed, {time.time() - t0:.0f}s)")
         per_clip.append(feats)
-    log(f"[head] features of {len(rows)} clips ready ({computed} computed, "
+    log(f"[head] features {variant} of {len(rows)} clips ready ({computed} computed, "
         f"{time.time() - t0:.0f}s)")
     names = [*FEATURE_BLOCKS, *EXTRA_BLOCKS]
     return HeadFeatures(

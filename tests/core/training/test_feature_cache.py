@@ -31,10 +31,17 @@ def test_features_equal_the_front_end_and_cache(tmp_path):
     i = feats.windows_of()[0][1]
     np.testing.assert_allclose(feats.logmel[i].astype(np.float32), lm[0].numpy(), atol=0.02)
     np.testing.assert_allclose(feats.descriptors[i], d[0].numpy(), rtol=1e-4, atol=1e-4)
-    first = cached_features(["a", "b"], waves, cfg, tmp_path, "orig", hop_s=1.0)
-    again = cached_features(["a", "b"], waves, cfg, tmp_path, "orig", hop_s=1.0)
+    files = [tmp_path / "a.wav", tmp_path / "b.wav"]
+    for i, f in enumerate(files):
+        f.write_bytes(bytes([i]) * 64)
+    cache = tmp_path / "cache"
+    first = cached_features([str(f) for f in files], waves, cfg, cache, "orig", hop_s=1.0)
+    again = cached_features([str(f) for f in files], waves, cfg, cache, "orig", hop_s=1.0)
     assert np.array_equal(first.descriptors, again.descriptors)
-    assert len(list(tmp_path.glob("*.npz"))) == 1
+    assert len(list(cache.glob("*.npz"))) == 1
+    files[1].write_bytes(bytes([9]) * 64)  # a clip's content changed: computed again
+    cached_features([str(f) for f in files], waves, cfg, cache, "orig", hop_s=1.0)
+    assert len(list(cache.glob("*.npz"))) == 2
 
 
 @pytest.mark.parametrize("variant", sorted(CODEC_VARIANTS))
