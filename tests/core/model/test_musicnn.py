@@ -22,6 +22,7 @@ import torch
 from m2p_core.model.musicnn import (
     MSD_LABELS,
     MTT_LABELS,
+    PATCH_BLOCK,
     PATCH_FRAMES,
     MusicNN,
     mel_filterbank,
@@ -169,6 +170,27 @@ def test_batch_and_patch_consistency(signals):
     torch.testing.assert_close(both["tags"][1], one["tags"][0], atol=1e-5, rtol=0)
     torch.testing.assert_close(direct["tags"][0], one["tags"][0, 1], atol=1e-5, rtol=0)
     assert direct["timbral"].shape == (1, 187, 408) and direct["cnn3"].shape == (1, 187, 64)
+
+
+def test_patches_run_in_blocks_with_the_bits_of_one_call(monkeypatch):
+    model = MusicNN.from_pretrained(WEIGHTS / "musicnn_msd.pt").eval()
+    waves = torch.from_numpy(
+        np.random.default_rng(3).normal(0, 0.1, (16, 160000)).astype(np.float32))
+    with torch.no_grad():
+        lm = model.logmel(waves)
+        whole = model.forward_patches(patches(lm).reshape(48, PATCH_FRAMES, -1))
+        sizes = []
+        run = MusicNN.forward_patches
+
+        def spy(self, x, frame_features=False):
+            sizes.append(len(x))
+            return run(self, x, frame_features)
+
+        monkeypatch.setattr(MusicNN, "forward_patches", spy)
+        out = model(waves)
+    assert sizes == [PATCH_BLOCK] * (48 // PATCH_BLOCK)
+    for k, v in whole.items():
+        assert torch.equal(out[k].reshape(48, *v.shape[1:]), v), k
 
 
 def test_crc32c_known_vector():
