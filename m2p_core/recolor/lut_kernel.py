@@ -75,6 +75,7 @@ GUIDE_RANGE = 8
 _GUIDE_SHIFT = 18
 _GUIDE_MUL = -(-(1 << _GUIDE_SHIFT) // (2 * _GUIDE_PIXELS))
 _PLANE = 256 * 256  # fine-table entries per luma node
+_PLANE_U = np.uint32(_PLANE)
 _Y_ONE = 1 << Y_SHIFT
 _Y_MASK = _Y_ONE - 1
 # fine-table value x luma weight (1/16ths) -> code values
@@ -188,10 +189,10 @@ def _guide_row(up, mid, down, cols, guide, wc):  # pragma: no cover
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def _read_row(u, v, guide, fine, lo, hi, wc):  # pragma: no cover
     """The fine-table entries at the luma nodes below and above each sample's guide luma."""
-    for j in range(wc):
-        i = ((guide[j] >> Y_SHIFT) << 16) | (np.int32(u[j]) << 8) | np.int32(v[j])
+    for j in range(wc):  # unsigned: no negative-index wrap-around per read (~1.5x faster)
+        i = np.uint32(((guide[j] >> Y_SHIFT) << 16) | (np.int32(u[j]) << 8) | np.int32(v[j]))
         lo[j] = fine[i]
-        hi[j] = fine[i + _PLANE]
+        hi[j] = fine[i + _PLANE_U]
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
