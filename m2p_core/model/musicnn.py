@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
-    "SR", "N_FFT", "HOP", "N_MELS", "PATCH_FRAMES", "MSD_LABELS", "MTT_LABELS",
+    "SR", "N_FFT", "HOP", "N_MELS", "PATCH_FRAMES", "PATCH_BLOCK", "MSD_LABELS", "MTT_LABELS",
     "mel_filterbank", "patches", "patch_sample_spans", "MusicNN",
 ]
 
