@@ -104,7 +104,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from m2p_core.files import atomic_path, atomic_write_bytes, cache_dir  # noqa: E402
+from m2p_core.files import atomic_path, atomic_write_bytes, cache_dir, file_digest  # noqa: E402
 from m2p_core.model.checkpoint import load_checkpoint, shipped_checkpoint_path  # noqa: E402
 from m2p_core.model.musicnn import HOP, PATCH_FRAMES, patches  # noqa: E402
 from m2p_core.model.v2 import HeadConfig, fit_length  # noqa: E402
@@ -116,11 +116,10 @@ from m2p_core.training.head import (  # noqa: E402
     fit_head,
 )
 from m2p_core.training.head_features import (  # noqa: E402
-    PARTS,
     HeadFeatures,
-    clip_key,
     extract_head_features,
-    head_window_starts,
+    head_windows,
+    missing_head_features,
     state_digest,
 )
 from m2p_core.training.manifest import ManifestRow, read_manifest  # noqa: E402
@@ -236,20 +235,15 @@ def r2(pred: np.ndarray, true: np.ndarray) -> dict:
 
 def require_cached_features(rows: list[ManifestRow], model) -> None:
     """Exit unless every clip's head features are cached (never compute musicnn's here)."""
-    root = cache_dir("head-features")
-    digests = {"musicnn": state_digest(model.musicnn), "v1": state_digest(model.base)}
-    assert set(digests) == set(PARTS)
-    missing = {r.path for r in rows for part, d in digests.items()
-               if not (root / f"{clip_key(r.path, part, d, model.config.window_s, HOP_S)}.npz"
-                       ).is_file()}
+    missing = missing_head_features(rows, model, HOP_S)
     if missing:
-        sys.exit(f"{len(missing)} of {len(rows)} clips are not in the head-feature cache {root}; "
-                 "run `m2p train-head` first. This script never computes musicnn's window "
-                 "features.")
+        sys.exit(f"{len(missing)} of {len(rows)} clips are not in the head-feature cache "
+                 f"{cache_dir('head-features')}; run `m2p train-head` first. This script never "
+                 "computes musicnn's window features.")
 
 
 def pool_path(rows: list[ManifestRow], model, k: int, seed: int) -> Path:
-    ident = json.dumps({"v": 1, "clips": [clip_key(r.path, "distil", "", 0.0, 0.0) for r in rows],
+    ident = json.dumps({"v": 1, "clips": [file_digest(r.path) for r in rows],
                         "musicnn": state_digest(model.musicnn), "k": k, "seed": seed,
                         "crop_n": CROP_N})
     digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
@@ -275,11 +269,10 @@ def build_data(rows: list[ManifestRow], model, feats: HeadFeatures, k: int, seed
     for i, row in enumerate(rows):
         wave = load_waves([row], sr, default_cache_dir(), workers=1)[0]
         # the head windows, as clip_window_features cuts them
-        starts = head_window_starts(len(wave), win, int(round(HOP_S * sr)))
+        starts, w = head_windows(wave, win, int(round(HOP_S * sr)))
         if not np.allclose(np.array(starts) / sr, feats.start_s[feats.clip_index == i], atol=1e-3):
             raise RuntimeError(f"clip {i}: windows differ from the head-feature cache")
-        w = fit_length(torch.stack([torch.from_numpy(wave[s:s + win]) for s in starts]), win)
-        win_x.append(patches(mn.logmel(w)).half().numpy())
+        win_x.append(patches(mn.logmel(torch.from_numpy(w))).half().numpy())
         # the crop pool
         if cached is not None:
             off = cached["offsets"][cached["clip"] == i]

@@ -120,6 +120,7 @@ from m2p_core.training.head_features import (  # noqa: E402
     clip_key,
     extract_head_features,
     head_window_starts,
+    head_windows,
     state_digest,
 )
 from m2p_core.training.manifest import ManifestRow, read_manifest  # noqa: E402
@@ -154,11 +155,7 @@ def clip_grid_features(musicnn: MusicNN, wave: np.ndarray, offsets: tuple[int, .
     cuts them: full windows every ``hop_n``, or one zero-padded window) -> {block: (W, d)
     mean over the patches at ``offsets``, "start_s": (W,), "n_patches": distinct patches run}.
     A patch at the same clip sample is computed once (shared by consecutive windows)."""
-    starts = head_window_starts(len(wave), win, hop_n)
-    x = np.zeros((len(starts), win), dtype=np.float32)
-    for i, s in enumerate(starts):
-        seg = wave[s : s + win]
-        x[i, : len(seg)] = seg
+    starts, x = head_windows(wave, win, hop_n)
     where: dict[int, tuple[int, int]] = {}  # clip sample -> (window, offset) that holds it
     for i, s in enumerate(starts):
         for off in offsets:

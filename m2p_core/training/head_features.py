@@ -58,6 +58,17 @@ def head_window_starts(n_samples: int, window_n: int, hop_n: int) -> list[int]:
     return list(range(0, max(0, n_samples - window_n) + 1, hop_n))
 
 
+def head_windows(wave: np.ndarray, window_n: int, hop_n: int) -> tuple[list[int], np.ndarray]:
+    """A clip's scored windows: their starts (:func:`head_window_starts`, samples) and the
+    windows themselves, (W, window_n) float32, zero-padded where the clip is shorter."""
+    starts = head_window_starts(len(wave), window_n, hop_n)
+    x = np.zeros((len(starts), window_n), dtype=np.float32)
+    for i, s in enumerate(starts):
+        seg = wave[s : s + window_n]
+        x[i, : len(seg)] = seg
+    return starts, x
+
+
 def state_digest(module: torch.nn.Module) -> str:
     """sha256 (16 hex) of a module's parameters and buffers: identifies the weights."""
     h = hashlib.sha256()
@@ -103,11 +114,7 @@ def clip_window_features(model: Music2PaletteV2, wave: np.ndarray, hop_s: float 
                          parts: tuple[str, ...] = tuple(PARTS)) -> dict[str, np.ndarray]:
     """The blocks of ``parts`` (and ``start_s``) of one clip's windows."""
     sr, win = model.config.sample_rate, model.config.window_samples
-    starts = head_window_starts(len(wave), win, int(round(hop_s * sr)))
-    x = np.zeros((len(starts), win), dtype=np.float32)
-    for i, s in enumerate(starts):
-        seg = wave[s : s + win]
-        x[i, : len(seg)] = seg
+    starts, x = head_windows(wave, win, int(round(hop_s * sr)))
     blocks = tuple(b for p in parts for b in PARTS[p] if b in FEATURE_BLOCKS)
     enc, feats = model.window_features(torch.from_numpy(x), blocks)
     out = {k: v.numpy().astype(np.float32) for k, v in feats.items()}
