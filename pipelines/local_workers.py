@@ -245,6 +245,11 @@ def _read_line(conn) -> bytes:
     return data
 
 
+def _no_main_session_warning(record) -> bool:
+    """logging filter: False for Beam's worker warning that no main session was staged."""
+    return not str(record.msg).startswith("No semi_persistent_directory found")
+
+
 def _run_worker(conn) -> None:
     """In a forked child: become one Beam SDK worker with the client's environment."""
     import signal
@@ -269,6 +274,12 @@ def _run_worker(conn) -> None:
             os._exit(1)
 
         threading.Thread(target=watch_client, name="m2p-client-watch", daemon=True).start()
+        import logging
+
+        # Beam's worker warns in every local run that it has no directory with a pickled main
+        # session; the pipelines pickle none (nothing is defined in __main__), so the warning,
+        # forwarded to the launcher's log, would only be noise before every run's output.
+        logging.getLogger(BEAM_WORKER_MODULE).addFilter(_no_main_session_warning)
         from apache_beam.runners.worker import sdk_worker_main
 
         sdk_worker_main.main([])

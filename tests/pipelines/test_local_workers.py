@@ -155,9 +155,13 @@ def test_a_worker_still_starts_when_the_server_is_gone(tmp_path, no_thread_vars)
     assert sys.executable  # (same interpreter: the command names it)
 
 
-def test_two_worker_processes_write_the_same_timelines_as_one(tmp_path, tiny_checkpoint):
+def test_two_worker_processes_write_the_same_timelines_as_one(tmp_path, tiny_checkpoint,
+                                                            caplog):
     """Bit for bit: fixed-size inference batches make a window's result independent of which
-    windows share its batch (worker count, bundle boundaries)."""
+    windows share its batch (worker count, bundle boundaries); and the workers log no warning
+    (Beam's "no main session" warning is dropped: the pipelines pickle none)."""
+    import logging
+
     import pyarrow.dataset as ds
     from media_factory import music
 
@@ -175,6 +179,8 @@ def test_two_worker_processes_write_the_same_timelines_as_one(tmp_path, tiny_che
     one, two = tables
     assert one.num_rows > 4
     assert one.equals(two)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not warnings, warnings[:3]
 
 
 def test_threads_share_one_model_on_the_cpu_with_device_auto(tmp_path, tiny_checkpoint):
