@@ -23,6 +23,11 @@ Inputs compared, on the same windows (10 s every 5 s,
   keeps the first 187 and drops the last; then
   :meth:`~m2p_core.model.musicnn.MusicNN.forward_patches`), outputs averaged over the three;
   computed once per distinct grid patch of the clip, as a timeline would;
+* ``grid 0/2.5/5/7.5 s``: the same grid, but a window pools FOUR grid patches: also the one
+  at 7.5 s, which reaches 0.5 s past the window's end (cut from the clip; dropped where the clip
+  ends first: a clip's last window then pools three). Still 2 new patches per window (its 5-
+  and 7.5-s ones; the next window's 0- and 2.5-s ones are these), and the window's pooled
+  patches cover 10.5 s instead of 8;
 * ``own 0/3/6 s``: the same with offsets 0, 48000, 96000: isolates "own-samples log-mel"
   (reflect padding at each slice's start, no context from the previous patch; plus a shift of
   128 and 256 samples against the shipped patches 2 and 3) from "offsets";
@@ -52,7 +57,7 @@ blocks, musicnn's weight digest), so a rerun skips finished clips. Run from the 
         [--json out/patch-grid-exp.json] [--limit N]
 
 Cost (2 shared cores, one torch thread, nice 19): each variant's musicnn features take 70-100
-CPU-s (6162 distinct patches for the grid, 8337 = 3 x 2779 for the others); the four CVs about
+CPU-s (6162 and 6395 distinct patches for the grids, 8337 = 3 x 2779 for the others); the five CVs about
 20 CPU-s each; the timing ~10 CPU-s. With the head-feature cache warm the whole run is ~6
 CPU-minutes (366 CPU-s, 370 s wall); with it cold add ~3.5 CPU-minutes (203 CPU-s measured,
 audio decoding included); a rerun with every cache warm takes ~95 CPU-s (the CVs and
@@ -64,11 +69,13 @@ quadrants, lapse 0.01)::
     input               F1     acc    V-acc  A-acc  per-fold macro-F1
     shipped 0/3/6 s     0.743  0.743  0.818  0.896  0.707 0.734 0.772 0.776 0.715
     grid 0/2.5/5 s      0.738  0.738  0.811  0.887  0.698 0.735 0.772 0.776 0.696
+    grid 0/2.5/5/7.5 s  0.743  0.743  0.811  0.889  0.683 0.750 0.772 0.783 0.713
     own 0/3/6 s         0.735  0.735  0.808  0.894  0.690 0.702 0.763 0.785 0.723
     own shipped frames  0.739  0.740  0.816  0.892  0.698 0.725 0.772 0.768 0.723
 
     input               |Δpen| (rel.)   |Δtags| (rel.)  clips +/- vs shipped (sign-test p)
     grid 0/2.5/5 s      0.0736 (0.140)  0.0039 (0.125)  +9/-12 (0.66)
+    grid 0/2.5/5/7.5 s  0.0720 (0.137)  0.0038 (0.122)  +10/-10 (1.00)
     own 0/3/6 s         0.0372 (0.071)  0.0019 (0.060)  +3/-8 (0.23)
     own shipped frames  0.0058 (0.011)  0.0003 (0.009)  +1/-3 (0.62)
 
@@ -81,15 +88,28 @@ only the first log-mel frame of two of the three patches changes) already costs 
 this size (2-3 of 604 clips) are the CV's noise floor, and the shipped 0.743 clears 0.74 by no
 more than that. Computing each patch's log-mel from its own samples (``own 0/3/6 s``, 0.735)
 costs as much as the half-hop offsets with it (0.738): the grid's offsets are not the problem.
-The inner CV chose C = 0.03 in every fold except the grid's folds 0 and 1 (C = 0.01).
+The inner CV chose C = 0.03 in every fold except the grid's folds 0 and 1 (C = 0.01) and the
+four-patch grid's fold 0 (C = 0.01).
+
+The four-patch grid (added later the same day, same folds and recipe) scores exactly the
+shipped layout's 0.743 (valence sign 0.811 against 0.818, arousal 0.889 against 0.896; the
+clips it gets right and the shipped layout does not balance, +10/-10), at the half-hop grid's
+cost: 6395 distinct patches on these clips (the 7.5-s patch of a clip's last window is
+dropped in 371 of the 2779 windows, as the clip ends before it does). Shipping it would need
+each window to carry the first 0.5 s of audio after it (the timeline's windows are 10 s) and
+the windows of one track to share their patches in the inference batch.
 
 musicnn CPU-s per window (20 real windows, one thread, best of 3; six repeats on the shared
-machine): shipped 3 patches from the window log-mel 0.032-0.041 with one window per call,
-0.038-0.056 batched (20 per call: slower, reproducibly); grid 2 new own-sample patches
-0.022-0.031 (typically 0.022-0.025, either way); about 0.011 CPU-s per patch in both layouts,
-so about 1.4x less per window one window at a time, ~1.8x batched. On these 30-s clips the grid
-runs 6162 patches instead of 8337 (1.35x: a clip's first window needs all three); on long
-tracks the ratio tends to 1.5x.
+machine, before musicnn ran its patches in blocks of 16): shipped 3 patches from the window
+log-mel 0.032-0.041 with one window per call, 0.038-0.056 batched (20 per call: slower,
+reproducibly); grid 2 new own-sample patches 0.022-0.031 (typically 0.022-0.025, either way);
+so about 1.4x less per window one window at a time, ~1.8x batched. The batched ~1.8x was
+mostly the shipped layout's 60-patch calls running out of the caches: since
+``musicnn.PATCH_BLOCK`` both layouts run blocks of 16 patches (``MusicNN.forward_blocks``), and
+four repeats gave shipped 0.033-0.040 batched / 0.039-0.048 per window, the grid
+0.025-0.028 / 0.031-0.034: **1.2-1.5x** less per window (1.19, 1.31, 1.48, 1.43 batched).
+On these 30-s clips the grid runs 6162 patches instead of 8337 (1.35x: a clip's first window
+needs all three); on long tracks the ratio tends to 1.5x.
 """
 
 from __future__ import annotations
@@ -127,7 +147,9 @@ from m2p_core.training.manifest import ManifestRow, read_manifest  # noqa: E402
 
 N_FOLDS, SEED, HOP_S = 5, 0, 5.0  # the folds and windows of m2p evaluate / m2p train-head
 PATCH_N = 48000  # one grid patch: 3 s at 16 kHz, its log-mel from these samples only
-VARIANTS = {"grid 0/2.5/5 s": (0, 40000, 80000), "own 0/3/6 s": (0, 48000, 96000),
+VARIANTS = {"grid 0/2.5/5 s": (0, 40000, 80000),
+            "grid 0/2.5/5/7.5 s": (0, 40000, 80000, 120000),
+            "own 0/3/6 s": (0, 48000, 96000),
             "own shipped frames": (0, 187 * 256, 374 * 256)}
 SHIPPED_CV_F1 = 0.743  # docs/MODEL_CARD.md, CV table, "pen+tags+desc [Q] (shipped)"
 
@@ -149,25 +171,45 @@ def own_patch_outputs(musicnn: MusicNN, slices: np.ndarray,
     return {b: out[b].numpy() for b in blocks}
 
 
+def window_patches(wave: np.ndarray, offsets: tuple[int, ...], win: int, hop_n: int
+                   ) -> tuple[list[int], list[list[int]], dict[int, np.ndarray]]:
+    """A clip's windows (as :func:`~m2p_core.training.head_features.head_windows` cuts them:
+    full windows every ``hop_n``, or one zero-padded window) and their patches: (window starts,
+    per window the clip samples where its patches start, {clip sample: (48000,) patch}). A
+    patch inside its window is cut from the window (zero-padded like it); one reaching past the
+    window's end (an offset > win − 48000: the four-patch grid's 7.5-s patch) is cut from the
+    clip and dropped where the clip ends before it does. Equal clip samples are one patch."""
+    starts, x = head_windows(wave, win, hop_n)
+    held: list[list[int]] = []
+    slices: dict[int, np.ndarray] = {}
+    for i, s in enumerate(starts):
+        held.append([])
+        for off in offsets:
+            if off + PATCH_N <= win:
+                patch = x[i, off : off + PATCH_N]
+            elif s + off + PATCH_N <= len(wave):
+                patch = wave[s + off : s + off + PATCH_N].astype(np.float32)
+            else:
+                continue
+            slices.setdefault(s + off, patch)
+            held[-1].append(s + off)
+    return starts, held, slices
+
+
 def clip_grid_features(musicnn: MusicNN, wave: np.ndarray, offsets: tuple[int, ...],
                        blocks: tuple[str, ...], win: int, hop_n: int) -> dict[str, np.ndarray]:
-    """One clip's windows (as :func:`~m2p_core.training.head_features.clip_window_features`
-    cuts them: full windows every ``hop_n``, or one zero-padded window) -> {block: (W, d)
-    mean over the patches at ``offsets``, "start_s": (W,), "n_patches": distinct patches run}.
+    """One clip's windows (:func:`window_patches`) -> {block: (W, d) mean over each window's
+    patches, "start_s": (W,), "n_patches": distinct patches run, "patches_per_window": (W,)}.
     A patch at the same clip sample is computed once (shared by consecutive windows)."""
-    starts, x = head_windows(wave, win, hop_n)
-    where: dict[int, tuple[int, int]] = {}  # clip sample -> (window, offset) that holds it
-    for i, s in enumerate(starts):
-        for off in offsets:
-            where.setdefault(s + off, (i, off))
-    keys = sorted(where)
-    slices = np.stack([x[where[k][0], where[k][1] : where[k][1] + PATCH_N] for k in keys])
-    per_patch = own_patch_outputs(musicnn, slices, blocks)
+    starts, held, slices = window_patches(wave, offsets, win, hop_n)
+    keys = sorted(slices)
+    per_patch = own_patch_outputs(musicnn, np.stack([slices[k] for k in keys]), blocks)
     row = {k: j for j, k in enumerate(keys)}
-    out = {b: np.stack([v[[row[s + off] for off in offsets]].mean(0) for s in starts])
-           .astype(np.float32) for b, v in per_patch.items()}
+    out = {b: np.stack([v[[row[k] for k in ks]].mean(0) for ks in held]).astype(np.float32)
+           for b, v in per_patch.items()}
     out["start_s"] = np.array(starts, dtype=np.float32) / SR
     out["n_patches"] = np.array(len(keys))
+    out["patches_per_window"] = np.array([len(ks) for ks in held], dtype=np.int32)
     return out
 
 
@@ -181,7 +223,7 @@ def variant_features(rows: list[ManifestRow], model: Music2PaletteV2, shipped: H
     digest = state_digest(model.musicnn)
     part = "grid-" + "-".join(str(o) for o in offsets) + "-" + "-".join(blocks)
     win, hop_n = model.config.window_samples, int(round(HOP_S * model.config.sample_rate))
-    per_clip, computed, n_patches, cpu = [], 0, 0, 0.0
+    per_clip, computed, n_patches, short, cpu = [], 0, 0, 0, 0.0
     t0 = time.time()
     for i, row in enumerate(rows):
         path = root / f"{clip_key(row.path, part, digest, model.config.window_s, HOP_S)}.npz"
@@ -200,6 +242,8 @@ def variant_features(rows: list[ManifestRow], model: Music2PaletteV2, shipped: H
                 log(f"[grid] {offsets}: {i + 1}/{len(rows)} clips ({computed} computed, "
                     f"{time.time() - t0:.0f}s wall, musicnn {cpu:.0f} CPU-s)")
         n_patches += int(feats["n_patches"])
+        # (absent from entries cached before the four-patch grid: all windows were full)
+        short += int(np.sum(feats.get("patches_per_window", len(offsets)) < len(offsets)))
         per_clip.append(feats)
     start_s = np.concatenate([c["start_s"] for c in per_clip])
     clip_index = np.concatenate([np.full(len(c["start_s"]), i, dtype=np.int32)
@@ -210,6 +254,7 @@ def variant_features(rows: list[ManifestRow], model: Music2PaletteV2, shipped: H
     new = {b: np.concatenate([c[b] for c in per_clip]) for b in blocks}
     kept = {k: v for k, v in shipped.blocks.items() if k not in MUSICNN_BLOCKS}
     cost = {"clips_computed": computed, "distinct_patches": n_patches,
+            "windows_with_fewer_patches": short,
             "windows": int(len(start_s)), "musicnn_cpu_s_this_run": round(cpu, 1)}
     log(f"[grid] {offsets}: {cost}")
     return HeadFeatures({**kept, **new}, shipped.clip_index, shipped.start_s), cost
@@ -247,14 +292,16 @@ def best_cpu(fn, reps: int = 3) -> float:
 def time_musicnn(model: Music2PaletteV2, windows: np.ndarray) -> dict:
     """musicnn CPU-s per window: (a) shipped (window log-mel, 3 patches), (b) 2 new own-sample
     grid patches (offsets 2.5 and 5 s; the 0-s one is the previous window's 5-s one); each
-    batched (all 20 windows in one call) and one window per call."""
+    batched (all 20 windows in one call) and one window per call. The four-patch grid also
+    runs 2 new patches per window (its 5- and 7.5-s ones; the 0- and 2.5-s ones are the
+    previous window's 5- and 7.5-s ones), so (b) times it too."""
     m, n = model.musicnn, len(windows)
     w = torch.from_numpy(windows)
     new = np.stack([windows[:, o : o + PATCH_N] for o in VARIANTS["grid 0/2.5/5 s"][1:]],
                    axis=1)  # (n, 2, 48000)
 
     def grid(slices: np.ndarray) -> None:
-        m.forward_patches(patches(m.logmel(torch.from_numpy(slices)))[:, 0])
+        m.forward_blocks(patches(m.logmel(torch.from_numpy(slices)))[:, 0])
 
     res = {
         "shipped_3_patches_batched": best_cpu(lambda: m(w)) / n,

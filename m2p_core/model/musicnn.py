@@ -514,9 +514,14 @@ class MusicNN(nn.Module):
         """
         x = patches(self.logmel(waveform), PATCH_FRAMES, hop_frames)
         b, p = x.shape[:2]
-        flat = x.reshape(b * p, *x.shape[2:])
-        blocks = [self.forward_patches(flat[i:i + PATCH_BLOCK])
-                  for i in range(0, len(flat), PATCH_BLOCK)]
-        out = blocks[0] if len(blocks) == 1 else {
-            k: torch.cat([blk[k] for blk in blocks]) for k in blocks[0]}
+        out = self.forward_blocks(x.reshape(b * p, *x.shape[2:]))
         return {k: v.reshape(b, p, *v.shape[1:]) for k, v in out.items()}
+
+    def forward_blocks(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """:meth:`forward_patches` on ``(M, T, 96)`` log-mel patches, :data:`PATCH_BLOCK` at a
+        time (see :meth:`forward`); the same ``(M, ...)`` outputs."""
+        blocks = [self.forward_patches(x[i:i + PATCH_BLOCK])
+                  for i in range(0, len(x), PATCH_BLOCK)]
+        if len(blocks) == 1:
+            return blocks[0]
+        return {k: torch.cat([blk[k] for blk in blocks]) for k in blocks[0]}
