@@ -190,7 +190,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                    help="time between window starts (default 5)")
     g.add_argument("--model", dest="model_path", default=None, metavar="PATH|fast",
                    help="model checkpoint (default: the shipped m2p-v2; 'fast': the shipped "
-                        "m2p-v1, ~24x less CPU, less accurate)")
+                        "m2p-v1, ~4.6x less model CPU per window, less accurate)")
     r = parser.add_argument_group("how the run runs")
     r.add_argument("--workers", type=int, default=1, metavar="N",
                    help="local worker processes, each with its share of the cores "
