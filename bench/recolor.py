@@ -20,11 +20,16 @@ checks (identity at strength 0, SSIM of L*, palette movement, temporal stability
 shot).
 
     python bench/recolor.py [--repeat 3] [--seconds 60] [--batch 5] [--skip-4k] [--crf 23]
+                            [--soundtrack AUDIO...]
+
+``--soundtrack`` gives the clips real music instead (issue 15 measures with a real soundtrack;
+the palette timeline, hence the number of grades and dissolves, follows the music).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -42,8 +47,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from m2p_core.audio.decode import decode_audio  # noqa: E402
 from m2p_core.colour.space import hex_to_lab, srgb01_to_lab  # noqa: E402
 from m2p_core.colour.yuv import YuvSpec  # noqa: E402
+from m2p_core.files import file_digest  # noqa: E402
 from m2p_core.palette.extract import extract_palette_rgb  # noqa: E402
 from m2p_core.palette.track import Keyframe, PaletteTrack  # noqa: E402
 from m2p_core.recolor.lut import bake_yuv_lut  # noqa: E402
@@ -90,16 +97,48 @@ print(json.dumps(res))
 """
 
 
-def make_clip(path: Path, size: tuple[int, int], seconds: float) -> Path:
+def soundtrack_audio(files: list[str], seconds: float, sample_rate: int) -> np.ndarray:
+    """Real music for a clip: the files decoded (mono) one after the other, the list repeated
+    until ``seconds`` are filled, then cut there."""
+    tracks = [decode_audio(f, sample_rate) for f in files]
+    need = int(round(seconds * sample_rate))
+    if not any(len(t) for t in tracks):
+        raise SystemExit(f"--soundtrack: no audio in {files}")
+    parts, have = [], 0
+    while have < need:
+        for t in tracks:
+            parts.append(t)
+            have += len(t)
+    return np.concatenate(parts)[:need]
+
+
+def clip_name(stem: str, soundtrack: list[str] | None) -> str:
+    """The bench clip's file name; with a soundtrack, its files' content in the name, so a
+    clip made with other music is never reused."""
+    if not soundtrack:
+        return f"{stem}.mp4"
+    digest = hashlib.sha256("".join(file_digest(f) for f in soundtrack).encode()).hexdigest()
+    return f"{stem}-music-{digest[:10]}.mp4"
+
+
+def make_clip(path: Path, size: tuple[int, int], seconds: float,
+              soundtrack: list[str] | None = None) -> Path:
+    """The generated picture with the generated music (calm, then angry) or, with
+    ``soundtrack``, with those real music files (:func:`soundtrack_audio`, 44.1 kHz)."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    half = seconds / 2
-    audio = splice(synthesize_music(replace(PRESETS["calm"], seed=3), half, SR),
-                   synthesize_music(replace(PRESETS["angry"], seed=4), seconds - half, SR), SR)
+    if soundtrack:
+        rate = 44100
+        audio = soundtrack_audio(soundtrack, seconds, rate)
+    else:
+        rate, half = SR, seconds / 2
+        audio = splice(synthesize_music(replace(PRESETS["calm"], seed=3), half, SR),
+                       synthesize_music(replace(PRESETS["angry"], seed=4), seconds - half, SR),
+                       SR)
     tmp = path.with_name("." + path.name)
     t0 = time.perf_counter()
-    write_video(tmp, size, 30, seconds, audio=audio, sample_rate=SR, pattern="natural")
+    write_video(tmp, size, 30, seconds, audio=audio, sample_rate=rate, pattern="natural")
     os.replace(tmp, path)
     print(f"  generated {path.name} in {time.perf_counter() - t0:.0f} s")
     return path
@@ -437,6 +476,9 @@ def main() -> int:
                     help="do not apt-get install ffmpeg when it is missing")
     ap.add_argument("--skip-4k", action="store_true")
     ap.add_argument("--model", default=None, help="checkpoint for m2p recolor (default: shipped)")
+    ap.add_argument("--soundtrack", nargs="+", metavar="AUDIO", default=None,
+                    help="real music for the clips' soundtrack, these files in order (repeated "
+                         "to fill --seconds), instead of the generated calm-then-angry music")
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     ffmpeg = ffmpeg_binary(install=not args.no_install)
@@ -444,7 +486,10 @@ def main() -> int:
           f"ffmpeg CLI: {ffmpeg_version(ffmpeg) if ffmpeg else 'not available'}; "
           f"PyAV {av.__version__} with FFmpeg libavcodec "
           f"{'.'.join(map(str, av.library_versions['libavcodec']))})")
-    clip = make_clip(OUT / f"natural_1080p_{int(args.seconds)}s.mp4", (1920, 1080), args.seconds)
+    clip = make_clip(OUT / clip_name(f"natural_1080p_{int(args.seconds)}s", args.soundtrack),
+                     (1920, 1080), args.seconds, args.soundtrack)
+    if args.soundtrack:
+        print(f"  soundtrack: {', '.join(args.soundtrack)}")
     extra = ["--model", args.model] if args.model else []
     # untimed warm-up: numba's kernels compiled and cached, the libraries in the page cache
     warm = make_clip(OUT / "warmup_2s.mp4", (320, 240), 2.0)
@@ -459,7 +504,8 @@ def main() -> int:
                     ffmpeg)
     kernel_ms_per_mp(clip)
     if not args.skip_4k:
-        clip4k = make_clip(OUT / "natural_2160p_10s.mp4", (3840, 2160), 10.0)
+        clip4k = make_clip(OUT / clip_name("natural_2160p_10s", args.soundtrack),
+                           (3840, 2160), 10.0, args.soundtrack)
         speed(clip4k, "2160p30 10 s", args.repeat, args.crf, args.preset, extra, ffmpeg)
         kernel_ms_per_mp(clip4k)
     print("quality:")
