@@ -57,8 +57,8 @@ blocks, musicnn's weight digest), so a rerun skips finished clips. Run from the 
         [--json out/patch-grid-exp.json] [--limit N]
 
 Cost (2 shared cores, one torch thread, nice 19): each variant's musicnn features take 70-100
-CPU-s (6162 and 6395 distinct patches for the grids, 8337 = 3 x 2779 for the others); the five CVs about
-20 CPU-s each; the timing ~10 CPU-s. With the head-feature cache warm the whole run is ~6
+CPU-s (6162 and 6395 distinct patches for the grids, 8337 = 3 x 2779 for the others); the five
+CVs about 20 CPU-s each; the timing ~10 CPU-s. With the head-feature cache warm the whole run is ~6
 CPU-minutes (366 CPU-s, 370 s wall); with it cold add ~3.5 CPU-minutes (203 CPU-s measured,
 audio decoding included); a rerun with every cache warm takes ~95 CPU-s (the CVs and
 the timing).
