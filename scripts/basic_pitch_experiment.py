@@ -69,8 +69,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-import warnings
 import zipfile
 from pathlib import Path
 
@@ -80,13 +78,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from tonal_cues_experiment import CONSONANT, DISSONANT, MAJOR, MINOR  # noqa: E402
+from tonal_cues_experiment import (  # noqa: E402
+    CONSONANT,
+    DISSONANT,
+    MAJOR,
+    MINOR,
+    extract,
+    head_window_rows,
+    probe_table,
+)
 
 from m2p_core.model.checkpoint import load_checkpoint, shipped_checkpoint_path  # noqa: E402
-from m2p_core.training.data import default_cache_dir, load_waves  # noqa: E402
 from m2p_core.training.head import HeadRecipe, cross_validate_head  # noqa: E402
 from m2p_core.training.head_features import extract_head_features  # noqa: E402
-from m2p_core.training.head_report import probe_4class  # noqa: E402
 from m2p_core.training.manifest import read_manifest  # noqa: E402
 
 SR = 22050  # basic-pitch's sample rate
@@ -118,8 +122,10 @@ def transcribe(session, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hop = N_AUDIO - OVERLAP
     padded = np.concatenate([np.zeros(OVERLAP // 2, np.float32), y.astype(np.float32)])
     starts = range(0, len(padded), hop)
-    x = np.stack([np.pad(padded[s:s + N_AUDIO], (0, max(0, N_AUDIO - len(padded[s:s + N_AUDIO]))))
-                  for s in starts])[..., None]
+    x = np.zeros((len(starts), N_AUDIO, 1), np.float32)
+    for i, s in enumerate(starts):
+        chunk = padded[s:s + N_AUDIO]
+        x[i, :len(chunk), 0] = chunk
     outs = {k: [] for k in MODEL_OUT}
     for i in range(0, len(x), 8):
         res = session.run(list(MODEL_OUT.values()), {MODEL_IN: x[i:i + 8]})
@@ -154,7 +160,7 @@ def notes_block(note: np.ndarray, onset: np.ndarray) -> np.ndarray:
     note_w = np.where(note > ACTIVE, note, 0.0)
     chroma = np.zeros((len(note), 12), np.float32)  # per-frame pitch-class sums
     for pc in range(12):
-        chroma[:, pc] = note_w[:, (np.arange(88) + 21) % 12 == pc].sum(1)
+        chroma[:, pc] = note_w[:, midi % 12 == pc].sum(1)
     r_maj, r_min = _key_correlations(chroma.sum(0))
     triads_maj = [chroma[:, [r, (r + 4) % 12, (r + 7) % 12]].sum(1) for r in range(12)]
     triads_min = [chroma[:, [r, (r + 3) % 12, (r + 7) % 12]].sum(1) for r in range(12)]
@@ -184,8 +190,8 @@ def notes_block(note: np.ndarray, onset: np.ndarray) -> np.ndarray:
     ic_weight = {ic: max(DISSONANT.get(ic, 0.0), DISSONANT.get(12 - ic, 0.0))
                  for ic in range(1, 7)}
     rough = sum(ic_weight[ic] * pair_w[ic] for ic in range(1, 7)) / total if total else 0.0
-    smooth = sum(pair_w[ic if ic <= 6 else 12 - ic] for ic in set(CONSONANT)
-                 if ic <= 6) / total if total else 0.0
+    consonant_ics = sorted({min(ic, 12 - ic) for ic in CONSONANT})  # 3, 4, 5
+    smooth = pair_w[consonant_ics].sum() / total if total else 0.0
     out[:] = [r_maj, r_min, r_maj - r_min, triad_mode, mean_pitch, spread, p_range, *melody,
               active.sum(1).mean(), onsets_per_s, rough, smooth]
     return out
@@ -201,20 +207,6 @@ def clip_features(session, wave: np.ndarray) -> np.ndarray:
                      for s in starts])
 
 
-def extract(rows, session, path: Path) -> dict[str, np.ndarray]:
-    done = dict(np.load(path)) if path.exists() else {}
-    t0, c0 = time.time(), time.process_time()
-    for i, row in enumerate(rows):
-        if row.path not in done:
-            wave = load_waves([row], SR, default_cache_dir(), workers=1)[0]
-            done[row.path] = clip_features(session, wave)
-        if i % 50 == 49 or i == len(rows) - 1:
-            np.savez(path, **done)
-            print(f"  features {i + 1}/{len(rows)} ({time.time() - t0:.0f} s, "
-                  f"{time.process_time() - c0:.0f} CPU-s)", flush=True)
-    return done
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, required=True, help="basic-pitch 0.4.0 wheel")
@@ -224,29 +216,15 @@ def main() -> int:
     args = ap.parse_args()
     rows = read_manifest(args.manifest)
     args.features.parent.mkdir(parents=True, exist_ok=True)
-    notes = extract(rows, load_model(args.wheel), args.features)
+    session = load_model(args.wheel)
+    notes = extract(rows, lambda wave: clip_features(session, wave), SR, args.features)
     model = load_checkpoint(shipped_checkpoint_path("m2p-v2.pt")).model.eval()
     head = extract_head_features(rows, model, log=lambda s: None)  # cached by m2p train-head
-    per_window = []
-    for c, start_s in zip(head.clip_index, head.start_s, strict=True):
-        k = int(round(float(start_s) / HOP_S))
-        per_clip = notes[rows[c].path]
-        if k >= len(per_clip):
-            raise ValueError(f"{rows[c].path}: no note window at {start_s} s")
-        per_window.append(per_clip[k])
-    head.blocks["notes"] = np.nan_to_num(np.stack(per_window)).astype(np.float32)
+    head.blocks["notes"] = head_window_rows(head, rows, notes, HOP_S).astype(np.float32)
     base = ("penultimate", "tags", "descriptors")
-    table: dict[str, dict] = {}
-    for c in (0.01, 0.03):
-        for name, names in [("pen+tags+desc", base), ("+notes", (*base, "notes")),
-                            ("notes only", ("notes",)), ("descriptors only", ("descriptors",)),
-                            ("descriptors+notes", ("descriptors", "notes"))]:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = probe_4class(head, rows, c=c, blocks=names)
-            table[f"{name} C={c}"] = {k: round(m[k], 3) for k in ("macro_f1", "valence_sign_acc")}
-            print(f"{name:<18} C={c:<5} macro-F1 {m['macro_f1']:.3f}  "
-                  f"valence-sign {m['valence_sign_acc']:.3f}", flush=True)
+    table = probe_table(head, rows, [
+        ("pen+tags+desc", base), ("+notes", (*base, "notes")), ("notes only", ("notes",)),
+        ("descriptors only", ("descriptors",)), ("descriptors+notes", ("descriptors", "notes"))])
     cfg = model.head_config
     for name, names in [("shipped recipe", cfg.features),
                         ("shipped recipe + notes", (*cfg.features, "notes"))]:

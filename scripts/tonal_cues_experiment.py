@@ -40,6 +40,7 @@ import time
 import types
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import librosa
@@ -154,17 +155,51 @@ def clip_features(crepe: torch.nn.Module, wave: np.ndarray) -> np.ndarray:
         pitch_block(salience[s // CREPE_HOP:s // CREPE_HOP + per_window])]) for s in starts])
 
 
-def extract(rows, crepe, path: Path) -> dict[str, np.ndarray]:
+def extract(rows, clip_features: Callable[[np.ndarray], np.ndarray], sample_rate: int,
+            path: Path) -> dict[str, np.ndarray]:
+    """{clip path: (windows, d) ``clip_features(wave)``} for every clip, each decoded at
+    ``sample_rate``; saved to ``path`` every 50 clips, so a rerun resumes where it stopped."""
     done = dict(np.load(path)) if path.exists() else {}
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     for i, row in enumerate(rows):
         if row.path not in done:
-            wave = load_waves([row], SR, default_cache_dir(), workers=1)[0]
-            done[row.path] = clip_features(crepe, wave)
+            wave = load_waves([row], sample_rate, default_cache_dir(), workers=1)[0]
+            done[row.path] = clip_features(wave)
         if i % 50 == 49 or i == len(rows) - 1:
             np.savez(path, **done)
-            print(f"  features {i + 1}/{len(rows)} ({time.time() - t0:.0f} s)", flush=True)
+            print(f"  features {i + 1}/{len(rows)} ({time.time() - t0:.0f} s, "
+                  f"{time.process_time() - c0:.0f} CPU-s)", flush=True)
     return done
+
+
+def head_window_rows(head, rows, per_clip: dict[str, np.ndarray], hop_s: float = 5.0
+                     ) -> np.ndarray:
+    """(W, d) the per-clip window features lined up with the head's windows (10 s every
+    ``hop_s`` from the clip's start: window k starts at k·hop_s), NaN set to 0."""
+    out = []
+    for c, start_s in zip(head.clip_index, head.start_s, strict=True):
+        k = int(round(float(start_s) / hop_s))
+        clip = per_clip[rows[c].path]
+        if k >= len(clip):
+            raise ValueError(f"{rows[c].path}: no feature window at {start_s} s")
+        out.append(clip[k])
+    return np.nan_to_num(np.stack(out))
+
+
+def probe_table(head, rows, variants: list[tuple[str, tuple[str, ...]]],
+                cs: tuple[float, ...] = (0.01, 0.03)) -> dict[str, dict]:
+    """The fixed clip-level probe (:func:`~m2p_core.training.head_report.probe_4class`) for
+    each (name, blocks) at each C; printed and returned as {"name C=c": metrics}."""
+    table: dict[str, dict] = {}
+    for c in cs:
+        for name, names in variants:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = probe_4class(head, rows, c=c, blocks=names)
+            table[f"{name} C={c}"] = {k: round(m[k], 3) for k in ("macro_f1", "valence_sign_acc")}
+            print(f"{name:<18} C={c:<5} macro-F1 {m['macro_f1']:.3f}  "
+                  f"valence-sign {m['valence_sign_acc']:.3f}", flush=True)
+    return table
 
 
 def main() -> int:
@@ -177,32 +212,17 @@ def main() -> int:
     torch.set_num_threads(1)
     rows = read_manifest(args.manifest)
     args.features.parent.mkdir(parents=True, exist_ok=True)
-    cues = extract(rows, load_crepe_tiny(args.wheel), args.features)
+    crepe = load_crepe_tiny(args.wheel)
+    cues = extract(rows, lambda wave: clip_features(crepe, wave), SR, args.features)
     model, _ = build_v2(str(ROOT / "m2p_core/model/checkpoints/m2p-v1.pt"), HeadConfig())
     head = extract_head_features(rows, model, log=lambda s: None)  # cached by m2p train-head
-    # the cue windows are the head's windows (10 s every 5 s from the clip's start)
-    cue_rows = []
-    for c, start_s in zip(head.clip_index, head.start_s, strict=True):
-        per_clip = cues[rows[c].path]
-        k = int(round(float(start_s) * SR / HOP_N))
-        if k >= len(per_clip):
-            raise ValueError(f"{rows[c].path}: no cue window at {start_s} s")
-        cue_rows.append(per_clip[k])
-    cue_rows = np.nan_to_num(np.stack(cue_rows))
+    cue_rows = head_window_rows(head, rows, cues, HOP_N / SR)
     head.blocks["tonal"], head.blocks["pitch"] = cue_rows[:, :24], cue_rows[:, 24:]
     base = ("penultimate", "tags", "descriptors")
-    table = {}
-    for c in (0.01, 0.03):
-        for name, names in [("pen+tags+desc", base), ("+tonal", (*base, "tonal")),
-                            ("+pitch (CREPE)", (*base, "pitch")),
-                            ("+tonal+pitch", (*base, "tonal", "pitch")),
-                            ("tonal only", ("tonal",)), ("tonal+pitch only", ("tonal", "pitch"))]:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = probe_4class(head, rows, c=c, blocks=names)
-            table[f"{name} C={c}"] = {k: round(m[k], 3) for k in ("macro_f1", "valence_sign_acc")}
-            print(f"{name:<18} C={c:<5} macro-F1 {m['macro_f1']:.3f}  "
-                  f"valence-sign {m['valence_sign_acc']:.3f}", flush=True)
+    table = probe_table(head, rows, [
+        ("pen+tags+desc", base), ("+tonal", (*base, "tonal")),
+        ("+pitch (CREPE)", (*base, "pitch")), ("+tonal+pitch", (*base, "tonal", "pitch")),
+        ("tonal only", ("tonal",)), ("tonal+pitch only", ("tonal", "pitch"))])
     args.json.write_text(json.dumps(table, indent=1))
     return 0
 
