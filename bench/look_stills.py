@@ -16,7 +16,11 @@ mood and look: the tearing stats (p99 of the output/input ΔE76 ratio of adjacen
 (C* < 5), and the share of the frame nearest to the palette's smallest colour (and how much of
 it the look claimed).
 
-    python bench/look_stills.py [--strength 0.8] [--out out/looks]
+``--figures DIR`` also writes, per picture, the README's figure ``DIR/looks_<picture>.jpg``:
+one row per mood (happy, tense, sad, calm), columns before, ``transfer`` (the default look) and
+``grade``, each panel 320 pixels wide.
+
+    python bench/look_stills.py [--strength 0.8] [--out out/looks] [--figures docs]
 """
 
 from __future__ import annotations
@@ -61,10 +65,33 @@ def params_of(look: str, strength: float) -> TransferParams:
     return TransferParams(strength=strength, look=look)
 
 
+#: the README figures' columns after "before": the product's looks (not the old rank transfer)
+FIGURE_LOOKS = ("transfer", "grade")
+FIGURE_PANEL_W = 320
+FIGURE_GAP = 6
+
+
+def figure(rows: list[list[np.ndarray]]) -> Image.Image:
+    """Panels (H, W, 3) uint8 in rows, each scaled to :data:`FIGURE_PANEL_W` pixels wide, on a
+    white ground with :data:`FIGURE_GAP`-pixel gaps."""
+    h0, w0 = rows[0][0].shape[:2]
+    ph = round(h0 * FIGURE_PANEL_W / w0)
+    ncol = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (ncol * FIGURE_PANEL_W + (ncol - 1) * FIGURE_GAP,
+                              len(rows) * ph + (len(rows) - 1) * FIGURE_GAP), "white")
+    for i, row in enumerate(rows):
+        for j, panel in enumerate(row):
+            tile = Image.fromarray(panel).resize((FIGURE_PANEL_W, ph), Image.LANCZOS)
+            sheet.paste(tile, (j * (FIGURE_PANEL_W + FIGURE_GAP), i * (ph + FIGURE_GAP)))
+    return sheet
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--strength", type=float, default=0.8, help="look strength (pipeline: 0.8)")
     ap.add_argument("--out", default=str(ROOT / "out" / "looks"))
+    ap.add_argument("--figures", default=None, metavar="DIR",
+                    help="also write DIR/looks_<picture>.jpg (the README's figures)")
     args = ap.parse_args(argv)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'grey C*':>7} {'accent':>6} {'claimed':>7}")
     for pic_name, rgb in pictures().items():
         source, source_w = extract_palette_rgb(rgb)
+        figure_rows = []
         for mood, (hexes, weights) in MOODS.items():
             target, w = hex_to_lab(hexes), np.asarray(weights)
             accent = int(np.argmin(w))
@@ -98,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
             sheet = np.concatenate(row, axis=1)
             Image.fromarray(sheet).resize((2 * sheet.shape[1], 2 * sheet.shape[0]),
                                           Image.NEAREST).save(out_dir / f"{pic_name}_{mood}.png")
+            figure_rows.append([row[0], *(row[1 + LOOKS.index(look)] for look in FIGURE_LOOKS)])
+        if args.figures:
+            path = Path(args.figures) / f"looks_{pic_name}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            figure(figure_rows).save(path, quality=88)
+            print(f"figure: {path}")
     print(f"stills in {out_dir}")
     return 0
 

@@ -86,30 +86,45 @@ def _generate_export_report(output: str, demo_paths: list[str], video_size: str,
 
 
 def recolor_demo(output: str, video: str, rest: list[str], times_s: tuple[float, ...] = (5.0, 25.0)
-         ) -> list[str]:
+                 ) -> list[str]:
     """The demo's recolouring step: recolour ``video`` into ``output/media`` by its own
-    soundtrack, and write before/after stills to ``output/stills/``; returns the still paths."""
+    soundtrack (with ``rest``'s ``--look``, default the transfer), and again with each other
+    look into ``output/looks/<look>/``; write before/after stills to ``output/stills/``
+    (``<stem>-before-``, ``-after-`` and ``-after_<look>-tNNs.png``, and a ``before_after``
+    composite); returns the still paths."""
     import numpy as np
     from PIL import Image
 
     from m2p_core.outputs.naming import output_stem
+    from m2p_core.recolor.looks import LOOKS
     from m2p_core.video.transcode import frames_rgb_at
     from transforms.layout import video_output_path
 
     summary = recolor.run([video, "--output", output, *rest])
     print(summary.text().splitlines()[0])  # the videos' line
-    after_path = video_output_path(fsio.join(output, "media"), recolor.matched_uri(video))
+    own_look = recolor.parse_args([video, "--output", output, *rest])[0].look
+    uri = recolor.matched_uri(video)
+    afters = {"after": video_output_path(fsio.join(output, "media"), uri)}
+    for look in (name for name in LOOKS if name != own_look):
+        look_dir = os.path.join(output, "looks", look)
+        other = recolor.run([video, "--output", look_dir, *_without(rest, ("--look",)),
+                             "--look", look])
+        print(f"{look} look: {other.text().splitlines()[0]}")
+        afters[f"after_{look}"] = video_output_path(fsio.join(look_dir, "media"), uri)
     stills_dir = os.path.join(output, "stills")
     os.makedirs(stills_dir, exist_ok=True)
-    stem = output_stem(recolor.matched_uri(video))
+    stem = output_stem(uri)
     paths = []
     before = frames_rgb_at(video, list(times_s))
-    after = frames_rgb_at(after_path, list(times_s))
-    for t, b, a in zip(times_s, before, after, strict=False):
+    after_frames = {name: frames_rgb_at(path, list(times_s)) for name, path in afters.items()}
+    found = min(len(times_s), len(before), *(len(f) for f in after_frames.values()))
+    for i, (t, b) in enumerate(zip(times_s[:found], before[:found], strict=True)):
+        a = after_frames["after"][i]
         h, w = min(b.shape[0], a.shape[0]), min(b.shape[1], a.shape[1])
         gap = np.full((h, 8, 3), 255, np.uint8)
-        for name, img in (("before", b), ("after", a),
-                          ("before_after", np.concatenate([b[:h, :w], gap, a[:h, :w]], axis=1))):
+        images = [("before", b), *((name, frames[i]) for name, frames in after_frames.items()),
+                  ("before_after", np.concatenate([b[:h, :w], gap, a[:h, :w]], axis=1))]
+        for name, img in images:
             path = os.path.join(stills_dir, f"{stem}-{name}-t{int(t):02d}s.png")
             Image.fromarray(img).save(path)
             paths.append(path)

@@ -10,6 +10,7 @@ tracks makes a page of a few megabytes in seconds.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
 import re
@@ -42,7 +43,9 @@ _MIMES = {".mp4": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
 _VIDEO_EXT = {".mp4", ".mov", ".webm", ".mkv", ".m4v"}
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".webp"}
 _SEP = "--"  # transforms.layout.PALETTE_SEPARATOR (not imported: it would import Beam)
-_STILL = re.compile(r"-(before|after)-t(\d+)s\.png$")
+#: ``<stem>-before-tNNs.png``, ``-after-`` (the recoloured video's own look) and
+#: ``-after_<look>-`` (the same moment under another look, :func:`commands.demo.recolor_demo`)
+_STILL = re.compile(r"-(?:(before)|after(?:_([a-z][a-z0-9]*))?)-t(\d+)s\.png$")
 
 
 def _mime(path: str) -> str:
@@ -124,19 +127,35 @@ def _players(uri: str, stem: str, media: _Folder, link: _Linker) -> list[Player]
     return players
 
 
-def _stills(stem: str, stills: _Folder, link: _Linker) -> list[Still]:
-    """``stills/<stem>-before-tNNs.png`` with its ``-after-`` twin, in time order."""
+def _look_of(stem: str, media: _Folder) -> str | None:
+    """The look the video recoloured by its own soundtrack was made with (its sidecar record),
+    or None."""
+    try:
+        with open(os.path.join(media.path, f"{stem}.mp4.json"), encoding="utf-8") as f:
+            look = json.load(f).get("look")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return look if isinstance(look, str) else None
+
+
+def _stills(stem: str, stills: _Folder, link: _Linker, look: str | None = None
+            ) -> list[Still]:
+    """``stills/<stem>-before-tNNs.png`` with its ``-after-`` twin (made with ``look``) and
+    any ``-after_<look>-`` ones (other looks), in time order."""
     pairs: dict[int, dict[str, str]] = defaultdict(dict)
     for name in stills.by_stem.get(stem, []):
         m = _STILL.search(name)
         if m is not None:
-            pairs[int(m.group(2))][m.group(1)] = os.path.join(stills.path, name)
+            kind = "before" if m.group(1) else "after" if m.group(2) is None else m.group(2)
+            pairs[int(m.group(3))][kind] = os.path.join(stills.path, name)
     out = []
     for t in sorted(pairs):
         pair = pairs[t]
         if "before" in pair and "after" in pair:
+            others = tuple((name, link.href(path)) for name, path in sorted(pair.items())
+                           if name not in ("before", "after", look))
             out.append(Still(f"{t // 60}:{t % 60:02d}", link.href(pair["before"]),
-                             link.href(pair["after"])))
+                             link.href(pair["after"]), look, others))
     return out
 
 
@@ -198,7 +217,8 @@ def build_report(out_dir: str, audio_inline_mb: float = REPORT_AUDIO_INLINE_KB /
             valence=sum(r["valence"] for r in rows) / len(rows),
             arousal=sum(r["arousal"] for r in rows) / len(rows),
             sections=find_sections(rows, threshold), timeline=Timeline.of_rows(rows),
-            players=_players(uri, stem, media, link), stills=_stills(stem, stills, link),
+            players=_players(uri, stem, media, link),
+            stills=_stills(stem, stills, link, _look_of(stem, media)),
             exports=_exports(stem, exports, link), anchor=f"m{len(entries) + 1}"))
         task.add()
     task.finish()

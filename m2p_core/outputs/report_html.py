@@ -57,6 +57,8 @@ class Still:
     label: str  # e.g. "0:05"
     before_src: str
     after_src: str
+    after_look: str | None = None  # the look the "after" was made with, when known
+    looks: tuple[tuple[str, str], ...] = ()  # (look, src): the same moment under other looks
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,8 @@ white-space:nowrap}
 .players figcaption{text-align:left;margin:0 0 3px;overflow-wrap:anywhere}
 video{width:420px;max-width:100%;border-radius:6px;background:#000;display:block}
 audio{width:340px;max-width:100%;display:block}
-.stills{display:grid;grid-template-columns:1fr 1fr;gap:8px;max-width:680px;margin-bottom:8px}
+.stills{display:grid;grid-template-columns:repeat(var(--n,2),1fr);gap:8px;
+ max-width:calc(340px * var(--n,2));margin-bottom:8px}
 .stills figure{margin:0}
 .stills img{width:100%;border-radius:6px;display:block}
 .stills figcaption{text-align:left}
@@ -384,6 +387,7 @@ footer{color:#888;font-size:12px;text-align:center;margin-top:30px}
  main{padding:12px 8px 40px}
  section.media{padding:12px 10px}
  .plots{grid-template-columns:1fr}
+ .stills{grid-template-columns:1fr 1fr}
  .tl{grid-template-columns:44px minmax(0,1fr)}
  .legend{margin-left:44px}
  svg.plane{margin:0 auto}
@@ -462,14 +466,14 @@ def _media_html(m: MediaEntry) -> str:
     if m.stills:
         parts.append("<h3>Before / after</h3>")
         for st in m.stills:
-            parts.append(
-                '<div class="stills">'
-                f'<figure><figcaption class="muted">before · {_e(st.label)}</figcaption>'
-                f'<img loading="lazy" alt="before, {_e(st.label)}" src="{_e(st.before_src)}">'
-                "</figure>"
-                f'<figure><figcaption class="muted">after · {_e(st.label)}</figcaption>'
-                f'<img loading="lazy" alt="after, {_e(st.label)}" src="{_e(st.after_src)}">'
-                "</figure></div>")
+            after = f"after · {st.label}" + (f" · {st.after_look} look" if st.after_look else "")
+            figures = [(f"before · {st.label}", st.before_src), (after, st.after_src),
+                       *((f"{look} look · {st.label}", src) for look, src in st.looks)]
+            parts.append(f'<div class="stills" style="--n:{len(figures)}">' + "".join(
+                f'<figure><figcaption class="muted">{_e(caption)}</figcaption>'
+                f'<img loading="lazy" alt="{_e(caption.replace(" · ", ", "))}" '
+                f'src="{_e(src)}"></figure>'
+                for caption, src in figures) + "</div>")
     if m.exports:
         parts.append('<h3>Exports</h3><div class="links">' + "".join(
             f'<a href="{_e(link.href)}">{_e(link.label)}</a>' for link in m.exports) + "</div>")

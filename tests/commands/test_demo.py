@@ -25,4 +25,10 @@ def test_demo_writes_timelines_plots_video_exports_and_report(tmp_path, tiny_che
     assert 20_000 < len(page) < 300_000 and "generated · aurora" in page
     assert 'src="media/' in page and "data:video" not in page  # videos linked, not embedded
     assert "before · " in page  # the recolouring step's stills are in the report
+    # ... with the same moments under the other look, whose run has a folder of its own
+    stills = sorted(p.name for p in (out / "stills").iterdir())
+    assert [n.split("-")[-2] for n in stills if n.endswith("-t05s.png")] == [
+        "after", "after_grade", "before", "before_after"]
+    assert "after · 0:05 · transfer look" in page and "grade look · 0:05" in page
+    assert len(list((out / "looks" / "grade" / "media").glob("*.mp4"))) == 1
     assert f"open {out / 'report.html'}" in capsys.readouterr().out

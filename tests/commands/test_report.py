@@ -157,3 +157,28 @@ def test_timeline_plot_shares_the_time_axis(rows):
 
     img = Image.open(io.BytesIO(strip_png(tl)))
     assert img.size[1] == 24 and img.size[0] >= 8
+
+
+def test_stills_of_other_looks_sit_beside_before_and_after(tmp_path):
+    """The demo's stills of one moment under each look: the ``after`` still is labelled with
+    the look its video's sidecar records, ``after_<look>`` stills follow it, in look order;
+    the ``before_after`` composite is not a look."""
+    from m2p_core.outputs.naming import output_stem
+
+    out = tmp_path / "run"
+    _fabricate(out, 1, distinct=1)
+    (uri,) = report.read_timelines(str(out))
+    stem = output_stem(uri)
+    (out / "media").mkdir()
+    (out / "media" / f"{stem}.mp4").write_bytes(b"\x00" * 1000)
+    (out / "media" / f"{stem}.mp4.json").write_text('{"look": "transfer"}')
+    (out / "stills").mkdir()
+    for name in ("before-t05s", "after-t05s", "after_grade-t05s", "before_after-t05s",
+                 "after_warm-t05s", "after_grade-t25s"):  # t25s: no before/after: not shown
+        (out / "stills" / f"{stem}-{name}.png").write_bytes(b"png")
+    page = open(report.build_report(str(out)), encoding="utf-8").read()
+    captions = re.findall(r'<figcaption class="muted">([^<]*)</figcaption><img', page)
+    assert captions == ["before · 0:05", "after · 0:05 · transfer look", "grade look · 0:05",
+                        "warm look · 0:05"]
+    assert 'style="--n:4"' in page and f'src="stills/{stem}-after_grade-t05s.png"' in page
+    assert "before_after" not in page
