@@ -129,7 +129,8 @@ def _players(uri: str, stem: str, media: _Folder, link: _Linker) -> list[Player]
 
 def _look_of(stem: str, media: _Folder) -> str | None:
     """The look the video recoloured by its own soundtrack was made with (its sidecar record),
-    or None."""
+    or None. ``media/<stem>.mp4`` is that video (as in :func:`_players`), its record
+    ``<video>.json`` (transforms.layout.sidecar_path; not imported: it would import Beam)."""
     try:
         with open(os.path.join(media.path, f"{stem}.mp4.json"), encoding="utf-8") as f:
             look = json.load(f).get("look")
